@@ -1,0 +1,104 @@
+// One interface for every upstream. Each provider file translates the gateway's OpenAI-shaped
+// request into its wire format and the answer back; routing never sees a provider's own shapes.
+import type { Dispatcher } from 'undici';
+import type { ProviderTarget, ProviderType } from '../policy/types';
+
+/** OpenAI Chat Completions request body as the client sent it (the gateway's own API). */
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  [key: string]: unknown;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool' | string;
+  content?: string | Array<Record<string, unknown>> | null;
+  name?: string;
+  tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }>;
+  tool_call_id?: string;
+  [key: string]: unknown;
+}
+
+export interface Usage { prompt_tokens: number; completion_tokens: number; total_tokens: number }
+
+/** OpenAI `chat.completion` object. */
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  choices: Array<{ index: number; message: Record<string, unknown>; finish_reason: string | null; logprobs?: null }>;
+  usage?: Usage;
+  [key: string]: unknown;
+}
+
+/** OpenAI `chat.completion.chunk` object. */
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: Array<{ index: number; delta: Record<string, unknown>; finish_reason: string | null; logprobs?: null }>;
+  usage?: Usage | null;
+  [key: string]: unknown;
+}
+
+export interface AttemptContext {
+  target: ProviderTarget;
+  /** Physical model name to ask the upstream for. */
+  model: string;
+  /** Resolved from the target's `secret_key_ref.env`; undefined when unset. */
+  apiKey: string | undefined;
+  /** Aborted on client disconnect or on the attempt's timeout. */
+  signal: AbortSignal;
+  /** undici pool for this target (keep-alive, no Nagle). */
+  dispatcher: Dispatcher;
+}
+
+export type UpstreamErrorKind =
+  | 'missing_key'   // secret_key_ref.env is unset: fail fast, move on
+  | 'connect'       // refused, DNS, reset before a response
+  | 'timeout'       // timeout_ms elapsed before first byte
+  | 'http'          // upstream answered with a non-2xx status
+  | 'protocol'      // malformed JSON, wrong content type, garbage stream
+  | 'aborted';      // the client went away
+
+/** An attempt that failed; carries what routing needs to decide whether to fall back. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly kind: UpstreamErrorKind,
+    message: string,
+    readonly status?: number,
+    /** OpenAI-shaped error body to return as is for non-retryable 4xx. */
+    readonly body?: { error: { message: string; type?: string; param?: string | null; code?: string | null } },
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+
+  /** Timeout, connection errors, 408, 409, 429, 5xx and 529 move on to the next model. */
+  get retryable(): boolean {
+    if (this.kind === 'aborted') return false;
+    if (this.kind !== 'http') return true;
+    const s = this.status ?? 0;
+    return s === 408 || s === 409 || s === 429 || s >= 500;
+  }
+}
+
+export interface Provider {
+  readonly type: ProviderType;
+  /** Non-streamed call; resolves to an OpenAI chat.completion whose `model` is the model that served it. */
+  complete(request: ChatRequest, ctx: AttemptContext): Promise<ChatCompletion>;
+  /**
+   * Streamed call; resolves once the upstream accepted the request (2xx headers), then yields OpenAI
+   * chunks as they arrive. Must ask the upstream for usage where it supports it, and yield it as a chunk
+   * with `choices: []` and `usage`. Throws UpstreamError (before or during iteration) on failure; an
+   * upstream that ends without its end marker after content has still ended.
+   */
+  stream(request: ChatRequest, ctx: AttemptContext): Promise<AsyncIterable<ChatCompletionChunk>>;
+}
