@@ -1,6 +1,6 @@
 // Bundles the three runtime artefacts with esbuild: the VS Code extension, the language server and the kt CLI.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const common = {
@@ -20,6 +20,8 @@ const targets = [
 ];
 
 const started = Date.now();
-await Promise.all(targets.map((t) => build({ ...common, ...t, minify: !watch })));
-chmodSync('dist/kt.js', 0o755);
-console.log(`built dist/extension.js, dist/server.js, dist/kt.js in ${Date.now() - started} ms`);
+const present = targets.filter((t) => existsSync(t.entryPoints[0]));
+for (const t of targets) if (!present.includes(t)) console.warn(`build: ${t.entryPoints[0]} does not exist yet; ${t.outfile} not built`);
+await Promise.all(present.map((t) => build({ ...common, ...t, minify: !watch })));
+if (existsSync('dist/kt.js')) chmodSync('dist/kt.js', 0o755);
+console.log(`built ${present.map((t) => t.outfile).join(', ')} in ${Date.now() - started} ms`);

@@ -1,0 +1,117 @@
+// The policy model's entry point: text → parsed document, outline, diagnostics and (when clean) the config.
+import { isMap, isScalar, visit, type Node } from 'yaml';
+import { nodeRange, parsePolicyText, rangeOf, type ParsedPolicy } from './document';
+import { outlinePolicy, type PolicyOutline } from './outline';
+import { checkRules, type RuleOptions } from './rules';
+import { checkSchema } from './schema-check';
+import type { PolicyConfig, PolicyDiagnostic } from './types';
+
+export interface PolicyAnalysis {
+  parsed: ParsedPolicy;
+  outline: PolicyOutline;
+  diagnostics: PolicyDiagnostic[];
+  errorCount: number;
+  warningCount: number;
+  /** The typed config; present only when there are no errors. */
+  config?: PolicyConfig;
+}
+
+export function analyzePolicy(text: string, options: RuleOptions = {}): PolicyAnalysis {
+  const parsed = parsePolicyText(text);
+  const diagnostics = syntaxDiagnostics(parsed);
+  let outline: PolicyOutline = { targets: [], groups: [], chain: [], configuredPolicies: new Map() };
+  if (diagnostics.length === 0) {
+    const root = parsed.doc.contents;
+    if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
+      diagnostics.push({ code: 'KT002', severity: 'error', message: 'The config is empty. Start with `providers:` and `model_groups:` (see examples/policy-config.yaml).', range: rangeOf(parsed, 0, 0) });
+    } else if (!isMap(root)) {
+      diagnostics.push({ code: 'KT002', severity: 'error', message: 'The config must be a mapping with keys such as `providers:` and `model_groups:`, not a list or a single value.', range: nodeRange(parsed, root as Node) });
+    } else {
+      diagnostics.push(...duplicateKeys(parsed));
+      let value: unknown;
+      try {
+        value = parsed.doc.toJS({ maxAliasCount: 100 });
+      } catch (error) {
+        diagnostics.push({ code: 'KT001', severity: 'error', message: `YAML could not be resolved: ${(error as Error).message}. Remove excessive or circular aliases.`, range: rangeOf(parsed, 0, 0) });
+      }
+      if (value !== undefined) {
+        outline = outlinePolicy(parsed);
+        diagnostics.push(...checkSchema(parsed, value), ...checkRules(parsed, outline, options));
+      }
+    }
+  }
+  diagnostics.sort(byPosition);
+  const errorCount = diagnostics.filter((d) => d.severity === 'error').length;
+  const warningCount = diagnostics.filter((d) => d.severity === 'warning').length;
+  return { parsed, outline, diagnostics, errorCount, warningCount, config: errorCount === 0 ? toConfig(outline, parsed) : undefined };
+}
+
+function byPosition(a: PolicyDiagnostic, b: PolicyDiagnostic): number {
+  return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code);
+}
+
+function syntaxDiagnostics(parsed: ParsedPolicy): PolicyDiagnostic[] {
+  return parsed.doc.errors.map((error) => {
+    const [start, end] = error.pos;
+    const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    return {
+      code: 'KT001',
+      severity: 'error' as const,
+      message: `YAML syntax error: ${message}. Check indentation, quotes and colons on this line.`,
+      range: rangeOf(parsed, start, Math.max(end, start + 1)),
+    };
+  });
+}
+
+function duplicateKeys(parsed: ParsedPolicy): PolicyDiagnostic[] {
+  const out: PolicyDiagnostic[] = [];
+  visit(parsed.doc, {
+    Map(_, map) {
+      const seen = new Map<string, Node>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        const first = seen.get(key);
+        if (first) {
+          out.push({
+            code: 'KT001',
+            severity: 'error',
+            message: `Duplicate key "${key}": YAML keys must be unique in a mapping, and only the last one would count. Remove or merge one.`,
+            range: nodeRange(parsed, pair.key as Node),
+            related: [{ range: nodeRange(parsed, first), message: `first "${key}"` }],
+          });
+        } else seen.set(key, pair.key as Node);
+      }
+    },
+  });
+  return out;
+}
+
+function toConfig(outline: PolicyOutline, parsed: ParsedPolicy): PolicyConfig {
+  const js = (parsed.doc.toJS({ maxAliasCount: 100 }) ?? {}) as Record<string, any>;
+  const targets = ((js.providers?.targets ?? []) as any[]).map((t, i) => ({
+    id: String(t.id),
+    type: outline.targets[i]?.type ?? 'openai',
+    baseUrl: String(t.provider?.base_url ?? (outline.targets[i]?.type === 'mock' ? `mock://${t.id}` : '')),
+    keyEnv: t.provider?.secret_key_ref?.env,
+    apiVersion: t.provider?.api_version,
+    mock: t.provider?.mock,
+  }));
+  const groups = ((js.model_groups ?? []) as any[]).map((g) => ({
+    name: String(g.name),
+    strategy: g.strategy ?? 'weighted',
+    session_affinity: g.session_affinity === true,
+    budget_per_request_usd: g.budget_per_request_usd,
+    models: (g.models as any[]).map((m) => ({ ...m })),
+  }));
+  const audit = js.policy?.['audit-logger'];
+  return {
+    pack: js.pack,
+    targets,
+    groups,
+    policyChain: (js.policies?.chain ?? []) as string[],
+    auditLogger: audit && (js.policies?.chain ?? []).includes('audit-logger')
+      ? { immutable: audit.immutable === true, retention_days: audit.retention_days, log_all_access: audit.log_all_access === true }
+      : undefined,
+  };
+}
