@@ -1,0 +1,24 @@
+// "Copy Event as curl": a command that replays the event's request shape against the gateway.
+// Events do not store prompts (by design), so the message is a placeholder, and the key is read
+// from an env var rather than pasted into shell history.
+import type { DecisionEvent } from '../../gateway/events/decision-event';
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function eventAsCurl(event: DecisionEvent, baseUrl: string): string {
+  const body: Record<string, unknown> = {
+    model: event.model ?? event.model_group ?? event.resolved_model ?? '',
+    messages: [{ role: 'user', content: 'Hello' }],
+  };
+  if (event.stream) body.stream = true;
+  const lines = [
+    `curl -s${event.stream ? 'N' : ''} ${shellQuote(`${baseUrl.replace(/\/$/, '')}/v1/chat/completions`)}`,
+    `  -H 'Content-Type: application/json'`,
+    `  -H "Authorization: Bearer $KT_GATEWAY_KEY"`,
+  ];
+  if (event.session_id) lines.push(`  -H ${shellQuote(`x-session-id: ${event.session_id}`)}`);
+  lines.push(`  -d ${shellQuote(JSON.stringify(body))}`);
+  return `# Replays event ${event.id} (${event.resolved_model ?? 'no model'}); the original prompt is not stored.\n` + lines.join(' \\\n');
+}

@@ -1,0 +1,102 @@
+// Live DecisionEvents from a running gateway: a backfill from GET /kt/v1/events, then the SSE stream
+// GET /kt/v1/events/stream, reconnecting with backoff while the feed is open.
+import { request } from 'undici';
+import type { DecisionEvent } from '../../gateway/events/decision-event';
+import { SseParser } from './sse-parser';
+
+export interface EventFeedOptions {
+  baseUrl: string;
+  /** Admin gateway key; sent only as the Authorization header. */
+  key: string;
+  backfill: number;
+  onEvents: (events: DecisionEvent[]) => void;
+  /** Connection problems worth a line in the log (never includes the key). */
+  onProblem?: (message: string) => void;
+  onConnected?: () => void;
+  reconnectMs?: (attempt: number) => number;
+}
+
+export class EventFeed {
+  private abort = new AbortController();
+  private closed = false;
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly opts: EventFeedOptions) {}
+
+  /** Starts the backfill and the stream; returns once the backfill is delivered (or failed). */
+  async open(): Promise<void> {
+    await this.backfill();
+    void this.streamLoop();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.abort.abort();
+  }
+
+  private headers(): Record<string, string> {
+    return { authorization: `Bearer ${this.opts.key}` };
+  }
+
+  private deliver(events: DecisionEvent[]): void {
+    const fresh = events.filter((e) => e && typeof e.id === 'string' && !this.seen.has(e.id));
+    for (const e of fresh) this.seen.add(e.id);
+    if (this.seen.size > 10_000) this.seen.clear();
+    if (fresh.length) this.opts.onEvents(fresh);
+  }
+
+  async backfill(): Promise<void> {
+    const base = this.opts.baseUrl.replace(/\/$/, '');
+    try {
+      const res = await request(`${base}/kt/v1/events?limit=${this.opts.backfill}`, { headers: this.headers(), signal: this.abort.signal });
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        this.opts.onProblem?.(`events backfill: HTTP ${res.statusCode}${res.statusCode === 401 || res.statusCode === 403 ? ' (the key is not an admin key)' : ''}`);
+        return;
+      }
+      const body = (await res.body.json()) as { data?: DecisionEvent[] };
+      // The API lists newest first; the feed delivers oldest first, like the stream.
+      this.deliver([...(body.data ?? [])].reverse());
+    } catch (err) {
+      if (!this.closed) this.opts.onProblem?.(`events backfill failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async streamLoop(): Promise<void> {
+    const base = this.opts.baseUrl.replace(/\/$/, '');
+    let attempt = 0;
+    while (!this.closed) {
+      try {
+        const res = await request(`${base}/kt/v1/events/stream`, {
+          headers: { ...this.headers(), accept: 'text/event-stream' },
+          signal: this.abort.signal,
+          bodyTimeout: 0,
+        });
+        if (res.statusCode !== 200) {
+          await res.body.dump();
+          this.opts.onProblem?.(`events stream: HTTP ${res.statusCode}`);
+        } else {
+          attempt = 0;
+          this.opts.onConnected?.();
+          const parser = new SseParser((data) => {
+            try {
+              this.deliver([JSON.parse(data) as DecisionEvent]);
+            } catch {
+              this.opts.onProblem?.('events stream: skipped a message that is not JSON');
+            }
+          });
+          res.body.setEncoding('utf8');
+          for await (const chunk of res.body) parser.push(chunk as string);
+          // The stream ended: events sent while reconnecting come back through a backfill.
+          if (!this.closed) await this.backfill();
+        }
+      } catch (err) {
+        if (this.closed) return;
+        this.opts.onProblem?.(`events stream: ${(err as Error).message}`);
+      }
+      if (this.closed) return;
+      const delay = (this.opts.reconnectMs ?? ((n) => Math.min(5_000, 250 * 2 ** n)))(attempt++);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
