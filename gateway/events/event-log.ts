@@ -1,0 +1,208 @@
+// The append-only decision event log: one JSON line per event, one file per UTC day, one write per event.
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { DecisionEvent } from './decision-event';
+import { dayFileName, dayOfFile, eventsDir, linesNewestFirst, listDayFiles, utcDay } from './day-files';
+import { matchesFilters, type EventFilter } from './filter';
+import { ANCHOR_FILE, GENESIS_HASH, chainRecord, type ChainAnchor } from './hash-chain';
+import type { AuditLoggerSettings } from '../policy/types';
+
+export interface EventLogOptions {
+  stateDir: string;
+  /** `policy.audit-logger.immutable`: hash-chain every record. */
+  immutable?: boolean;
+  /** `policy.audit-logger.retention_days`: purge older day files on open and when the day changes. */
+  retentionDays?: number;
+  /** Where unreadable lines are reported; default stderr. */
+  onWarning?: (message: string) => void;
+  /** Clock, for tests of day rollover and retention. */
+  now?: () => Date;
+}
+
+export type EventListener = (event: DecisionEvent) => void;
+
+export interface EventQuery {
+  filters?: readonly EventFilter[];
+  limit: number;
+}
+
+export class EventLog {
+  readonly dir: string;
+  private readonly immutable: boolean;
+  private readonly retentionDays: number | undefined;
+  private readonly warn: (message: string) => void;
+  private readonly now: () => Date;
+  private readonly listeners = new Set<EventListener>();
+  private readonly warned = new Set<string>();
+  private fd: number | undefined;
+  private day: string | undefined;
+  private lastHash: string | undefined;
+
+  constructor(options: EventLogOptions) {
+    this.dir = eventsDir(options.stateDir);
+    this.immutable = options.immutable ?? false;
+    this.retentionDays = options.retentionDays;
+    this.warn = options.onWarning ?? ((message) => process.stderr.write(`warning: ${message}\n`));
+    this.now = options.now ?? (() => new Date());
+    if (this.retentionDays !== undefined) this.purge(this.retentionDays);
+  }
+
+  /** Settings straight from the parsed policy config. */
+  static fromSettings(stateDir: string, settings: AuditLoggerSettings | undefined, options: Partial<EventLogOptions> = {}): EventLog {
+    return new EventLog({ ...options, stateDir, immutable: settings?.immutable, retentionDays: settings?.retention_days });
+  }
+
+  /** Writes the event as one line with a single write; returns the stored record (with hashes when immutable). */
+  append(event: DecisionEvent): DecisionEvent {
+    const fd = this.fileForToday();
+    let record = event;
+    if (this.immutable) {
+      this.lastHash ??= this.recoverLastHash();
+      record = chainRecord(event, this.lastHash);
+    }
+    const line = Buffer.from(`${JSON.stringify(record)}\n`);
+    let written = 0;
+    while (written < line.length) written += writeSync(fd, line, written);
+    if (record.hash) this.lastHash = record.hash;
+    for (const listener of this.listeners) {
+      try {
+        listener(record);
+      } catch (error) {
+        this.warn(`an event listener failed: ${(error as Error).message}`);
+      }
+    }
+    return record;
+  }
+
+  /** Live events, in append order. Returns the unsubscribe function. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Newest first; reads day files newest first and stops as soon as `limit` events matched. */
+  query({ filters = [], limit }: EventQuery): DecisionEvent[] {
+    const found: DecisionEvent[] = [];
+    if (limit <= 0) return found;
+    for (const name of listDayFiles(this.dir).reverse()) {
+      for (const line of linesNewestFirst(join(this.dir, name))) {
+        const event = this.parseLine(line, name);
+        if (!event || !matchesFilters(event, filters)) continue;
+        found.push(event);
+        if (found.length >= limit) return found;
+      }
+    }
+    return found;
+  }
+
+  /** Deletes day files more than `retentionDays` days older than today; returns their names. */
+  purge(retentionDays: number): string[] {
+    const today = Date.parse(utcDay(this.now()));
+    const expired = listDayFiles(this.dir).filter((name) => {
+      const day = dayOfFile(name);
+      return day !== undefined && (today - Date.parse(day)) / 86_400_000 > retentionDays;
+    });
+    if (expired.length === 0) return [];
+    this.anchorChainBefore(expired);
+    for (const name of expired) unlinkSync(join(this.dir, name));
+    return expired;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.day = undefined;
+  }
+
+  private fileForToday(): number {
+    const day = utcDay(this.now());
+    if (this.fd !== undefined && day === this.day) return this.fd;
+    const rollover = this.fd !== undefined;
+    this.close();
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const fd = openSync(join(this.dir, dayFileName(day)), 'a+', 0o600);
+    terminateTornLine(fd);
+    this.fd = fd;
+    this.day = day;
+    if (rollover && this.retentionDays !== undefined) this.purge(this.retentionDays);
+    return fd;
+  }
+
+  /** The hash of the newest chained record, across files; the purge anchor or genesis when there is none. */
+  private recoverLastHash(): string {
+    for (const name of listDayFiles(this.dir).reverse()) {
+      for (const line of linesNewestFirst(join(this.dir, name))) {
+        const event = this.parseLine(line, name);
+        if (event?.hash) return event.hash;
+      }
+    }
+    return readAnchor(this.dir)?.last_hash ?? GENESIS_HASH;
+  }
+
+  /** Before chained files are purged, remember the hash the oldest remaining record links to, so verify still checks it. */
+  private anchorChainBefore(expired: string[]): void {
+    for (const name of [...expired].reverse()) {
+      for (const line of linesNewestFirst(join(this.dir, name))) {
+        const event = this.parseLine(line, name);
+        if (!event?.hash) continue;
+        const anchor: ChainAnchor = { last_hash: event.hash, last_id: event.id, purged_through: name };
+        const path = join(this.dir, ANCHOR_FILE);
+        writeFileSync(`${path}.tmp`, `${JSON.stringify(anchor)}\n`, { mode: 0o600 });
+        renameSync(`${path}.tmp`, path);
+        return;
+      }
+    }
+  }
+
+  private parseLine(line: string, file: string): DecisionEvent | undefined {
+    try {
+      const event = JSON.parse(line) as DecisionEvent;
+      if (event && typeof event === 'object' && typeof event.id === 'string') return event;
+    } catch {
+      // reported below
+    }
+    const key = `${file}:${line.slice(0, 80)}`;
+    if (!this.warned.has(key)) {
+      this.warned.add(key);
+      this.warn(`skipped an unreadable line in ${file} (a record half-written when the gateway was killed?): ${JSON.stringify(line.slice(0, 60))}`);
+    }
+    return undefined;
+  }
+}
+
+export function readAnchor(dir: string): ChainAnchor | undefined {
+  const path = join(dir, ANCHOR_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ChainAnchor;
+  } catch {
+    return undefined;
+  }
+}
+
+/** After a crash mid-write, end the torn line so the next record starts on a line of its own. */
+function terminateTornLine(fd: number): void {
+  const size = fstatSync(fd).size;
+  if (size === 0) return;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  if (last[0] !== 0x0a) writeSync(fd, '\n');
+}
+
+let lastIdMs = 0;
+let idSequence = 0;
+
+/** `evt_` + zero-padded base36 milliseconds + a per-ms sequence + randomness: sorts by creation time. */
+export function newEventId(now = Date.now()): string {
+  if (now === lastIdMs) idSequence++;
+  else {
+    lastIdMs = now;
+    idSequence = 0;
+  }
+  const time = now.toString(36).padStart(9, '0');
+  const sequence = idSequence.toString(36).padStart(3, '0');
+  return `evt_${time}${sequence}${randomBytes(6).toString('hex')}`;
+}
