@@ -1,0 +1,157 @@
+// Gateway keys: `kt_gk_…` secrets shown once; only their sha256 is stored, in an owner-only keys.json.
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const KEY_PREFIX = 'kt_gk_';
+const SECRET_LENGTH = 40;
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const DEV_KEY_NAME = 'dev';
+
+export interface KeyRecord {
+  name: string;
+  /** `kt_gk_` plus the first few secret characters: enough to recognise a key, useless to use it. */
+  prefix: string;
+  /** sha256 hex of the whole key. */
+  hash: string;
+  /** Model groups (or direct models) the key may use; empty means all. */
+  groups: string[];
+  admin: boolean;
+  created: string;
+  revoked: string | null;
+}
+
+export type AuthFailure = { error: 'missing' | 'unknown' | 'revoked' };
+export interface KeyStoreError { error: string }
+
+interface KeysFile { version: 1; keys: KeyRecord[] }
+
+export class KeyStore {
+  readonly path: string;
+  readonly devKeyPath: string;
+  private records: KeyRecord[] = [];
+  private byHash = new Map<string, KeyRecord>();
+  private loadedVersion: string | undefined;
+
+  constructor(readonly stateDir: string) {
+    this.path = join(stateDir, 'keys.json');
+    this.devKeyPath = join(stateDir, 'dev-key');
+  }
+
+  create(options: { name: string; groups?: string[]; admin?: boolean }): { key: string; record: KeyRecord } | KeyStoreError {
+    const name = options.name?.trim() ?? '';
+    if (!NAME.test(name)) {
+      return { error: `invalid key name '${name}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit` };
+    }
+    const groups = (options.groups ?? []).map((group) => group.trim()).filter(Boolean);
+    const records = this.load();
+    if (records.some((record) => record.name === name)) {
+      return { error: `a key named '${name}' already exists: pick another name, or revoke it first with 'kt keys revoke ${name}'` };
+    }
+    const key = generateKey();
+    const record: KeyRecord = {
+      name,
+      prefix: key.slice(0, KEY_PREFIX.length + 6),
+      hash: hashKey(key),
+      groups: [...new Set(groups)],
+      admin: options.admin ?? false,
+      created: new Date().toISOString(),
+      revoked: null,
+    };
+    this.save([...records, record]);
+    return { key, record };
+  }
+
+  list(): KeyRecord[] {
+    return this.load().map((record) => ({ ...record, groups: [...record.groups] }));
+  }
+
+  revoke(name: string): KeyRecord | KeyStoreError {
+    const records = this.load();
+    const record = records.find((candidate) => candidate.name === name);
+    if (!record) return { error: `no key named '${name}': 'kt keys list' shows the names` };
+    if (record.revoked) return { ...record };
+    const revoked = { ...record, revoked: new Date().toISOString() };
+    this.save(records.map((candidate) => (candidate === record ? revoked : candidate)));
+    return revoked;
+  }
+
+  /** Checks `Authorization: Bearer kt_gk_…`; called on every request, so it is a map lookup over a cached file. */
+  authenticate(authorization: string | undefined | null): KeyRecord | AuthFailure {
+    const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match) return { error: 'missing' };
+    this.load();
+    const presented = hashKey(match[1]);
+    const record = this.byHash.get(presented);
+    // The map finds the candidate; the constant-time compare is the actual check.
+    if (!record || !timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(presented, 'hex'))) return { error: 'unknown' };
+    if (record.revoked) return { error: 'revoked' };
+    return record;
+  }
+
+  /** First start: with no keys at all, create an all-groups admin `dev` key and leave it in `<state>/dev-key` for the extension. */
+  ensureDevKey(): string | undefined {
+    if (this.load().length > 0) return undefined;
+    const created = this.create({ name: DEV_KEY_NAME, groups: [], admin: true });
+    if ('error' in created) return undefined;
+    writeFileSync(this.devKeyPath, `${created.key}\n`, { mode: 0o600 });
+    chmodSync(this.devKeyPath, 0o600);
+    return created.key;
+  }
+
+  /** Rereads keys.json only when it changed on disk (another `kt keys` process may have written it). */
+  private load(): KeyRecord[] {
+    if (!existsSync(this.path)) {
+      this.setRecords([], undefined);
+      return this.records;
+    }
+    const stat = statSync(this.path);
+    const version = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    if (version === this.loadedVersion) return this.records;
+    let parsed: KeysFile;
+    try {
+      parsed = JSON.parse(readFileSync(this.path, 'utf8')) as KeysFile;
+    } catch (error) {
+      throw new Error(`${this.path} is not valid JSON (${(error as Error).message}): restore it, or delete it and create new keys with 'kt keys create'`);
+    }
+    this.setRecords(Array.isArray(parsed.keys) ? parsed.keys : [], version);
+    return this.records;
+  }
+
+  private setRecords(records: KeyRecord[], version: string | undefined): void {
+    this.records = records;
+    this.byHash = new Map(records.map((record) => [record.hash, record]));
+    this.loadedVersion = version;
+  }
+
+  private save(records: KeyRecord[]): void {
+    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    const file: KeysFile = { version: 1, keys: records };
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(temporary, 0o600);
+    renameSync(temporary, this.path);
+    this.loadedVersion = undefined;
+    this.load();
+  }
+}
+
+/** Whether a key may use the requested group (or, for a direct model request, that model). */
+export function allows(record: KeyRecord, target: { group?: string | null; model?: string | null }): true | string {
+  if (record.groups.length === 0) return true;
+  const wanted = target.group ?? target.model ?? null;
+  if (wanted !== null && record.groups.includes(wanted)) return true;
+  const what = target.group ? `model group '${target.group}'` : `model '${target.model ?? '(none)'}'`;
+  return `key '${record.name}' may not use ${what}; it is limited to: ${record.groups.join(', ')}`;
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+function generateKey(): string {
+  let secret = '';
+  for (let i = 0; i < SECRET_LENGTH; i++) secret += BASE62[randomInt(BASE62.length)];
+  return KEY_PREFIX + secret;
+}
