@@ -1,0 +1,126 @@
+// OpenAI Chat Completions, and the shared code path for OpenAI-compatible upstreams (Azure, Ollama).
+import type { ProviderTarget, ProviderType } from '../policy/types';
+import type { AttemptContext, ChatCompletion, ChatCompletionChunk, ChatRequest, Provider } from './provider';
+import type { SseEvent } from './sse';
+import {
+  expectEventStream,
+  openAIErrorShape,
+  parseEventJson,
+  postJson,
+  readJson,
+  requireKey,
+  routeFor,
+  targetLabel,
+  translateStream,
+  upstreamError,
+  type ErrorShaper,
+  type StreamTranslator,
+  type UpstreamRoute,
+} from './upstream';
+
+export interface OpenAICompatibleOptions {
+  type: ProviderType;
+  route(target: ProviderTarget, model: string): UpstreamRoute;
+  /** Auth and any extra headers; throws `missing_key` before I/O when a key is required and unset. */
+  headers(ctx: AttemptContext): Record<string, string>;
+  /** Last edits to the outgoing body (field renames, unsupported fields). */
+  adjust?(body: Record<string, unknown>): void;
+  shapeError?: ErrorShaper;
+}
+
+/** Status for an `error` payload inside a stream, from its OpenAI-style type or code. */
+function statusOfStreamError(err: Record<string, unknown>): number {
+  const marker = `${err.type ?? ''} ${err.code ?? ''}`;
+  if (/rate_limit|429/.test(marker)) return 429;
+  if (/server_error|overloaded|500|503/.test(marker)) return 500;
+  if (/invalid_request|400/.test(marker)) return 400;
+  return 502;
+}
+
+class OpenAIStreamTranslator implements StreamTranslator {
+  done = false;
+  private seen = false;
+  constructor(private readonly ctx: AttemptContext, private readonly shapeError: ErrorShaper) {}
+
+  push(event: SseEvent): ChatCompletionChunk | undefined {
+    const data = event.data;
+    if (data === '[DONE]') { this.done = true; return undefined; }
+    const obj = parseEventJson(data, this.ctx);
+    if (obj.error !== undefined && obj.error !== null) {
+      const status = typeof obj.error === 'object' ? statusOfStreamError(obj.error as Record<string, unknown>) : 502;
+      const body = this.shapeError(obj, status);
+      throw upstreamError(this.ctx, 'http', `${targetLabel(this.ctx)} failed mid-stream: ${body.error.message}`, status, body);
+    }
+    this.seen = true;
+    const choices = obj.choices;
+    if (!Array.isArray(choices)) {
+      throw upstreamError(this.ctx, 'protocol', `${targetLabel(this.ctx)} sent a stream chunk without choices`);
+    }
+    // Azure opens with a prompt-filter-only chunk: nothing for the client, and no usage to keep.
+    if (choices.length === 0 && !obj.usage) return undefined;
+    // Azure content-filter chunks carry no delta; give every choice one so consumers need not check.
+    for (const c of choices as Array<Record<string, unknown>>) if (c.delta === undefined) c.delta = {};
+    if (!obj.model) obj.model = this.ctx.model;
+    return obj as unknown as ChatCompletionChunk;
+  }
+
+  finish(): ChatCompletionChunk | undefined {
+    if (!this.seen) throw upstreamError(this.ctx, 'protocol', `${targetLabel(this.ctx)} closed the stream before sending any chunk`);
+    return undefined;
+  }
+}
+
+/** A Provider for any upstream that speaks OpenAI Chat Completions. */
+export function createOpenAICompatible(opts: OpenAICompatibleOptions): Provider {
+  const shapeError = opts.shapeError ?? openAIErrorShape;
+  const routes = new WeakMap<ProviderTarget, Map<string, UpstreamRoute>>();
+  const routeOf = (target: ProviderTarget, model: string): UpstreamRoute => {
+    let byModel = routes.get(target);
+    if (!byModel) routes.set(target, (byModel = new Map()));
+    let r = byModel.get(model);
+    if (!r) byModel.set(model, (r = opts.route(target, model)));
+    return r;
+  };
+
+  function buildBody(request: ChatRequest, ctx: AttemptContext, stream: boolean): string {
+    const body: Record<string, unknown> = { ...request, model: ctx.model };
+    if (stream) {
+      body.stream = true;
+      // Usage always comes back; the router strips the usage chunk if the client did not ask for it.
+      body.stream_options = { ...request.stream_options, include_usage: true };
+    } else {
+      delete body.stream;
+      delete body.stream_options; // OpenAI rejects stream_options without stream
+    }
+    opts.adjust?.(body);
+    return JSON.stringify(body);
+  }
+
+  return {
+    type: opts.type,
+
+    async complete(request, ctx) {
+      const headers = opts.headers(ctx);
+      const res = await postJson(ctx, routeOf(ctx.target, ctx.model), headers, buildBody(request, ctx, false), shapeError);
+      const obj = (await readJson(res, ctx)) as Record<string, unknown> | null;
+      if (!obj || typeof obj !== 'object' || !Array.isArray(obj.choices)) {
+        throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} answered 2xx without a chat.completion (no choices)`);
+      }
+      if (!obj.model) obj.model = ctx.model;
+      return obj as unknown as ChatCompletion;
+    },
+
+    async stream(request, ctx) {
+      const headers = opts.headers(ctx);
+      const res = await postJson(ctx, routeOf(ctx.target, ctx.model), headers, buildBody(request, ctx, true), shapeError);
+      expectEventStream(res, ctx);
+      return translateStream(res, ctx, new OpenAIStreamTranslator(ctx, shapeError));
+    },
+  };
+}
+
+export const openai: Provider = createOpenAICompatible({
+  type: 'openai',
+  route: (target) => routeFor(target.baseUrl, 'chat/completions'),
+  headers: (ctx) => ({ 'content-type': 'application/json', authorization: `Bearer ${requireKey(ctx)}` }),
+});
