@@ -21,6 +21,8 @@ import { GatewayStatusBar } from './views/status-bar';
 export const DEFAULT_POLICY_GLOBS = ['**/policy-config.yaml', '**/*.policy.yaml'];
 const HOST = '127.0.0.1';
 const SECRET_PREFIX = 'kt.providerKey.';
+const YAML_EXTENSION = 'redhat.vscode-yaml';
+const SCHEMA_CODE = 'KT002';
 
 export class Ctx implements vscode.Disposable {
   readonly log = vscode.window.createOutputChannel('KT Gateway');
@@ -96,6 +98,14 @@ export class Ctx implements vscode.Disposable {
       documentSelector: globs.map((pattern) => ({ scheme: 'file', language: 'yaml', pattern })),
       initializationOptions: { policyGlobs: globs },
       outputChannelName: 'KT Language Server',
+      middleware: {
+        // With Red Hat's YAML extension installed, our schema (yamlValidation) already reports schema
+        // errors there; drop our copy of them (KT002) so each problem is listed once.
+        handleDiagnostics: (uri, diagnostics, next) => {
+          const yamlExtension = vscode.extensions.getExtension(YAML_EXTENSION);
+          next(uri, yamlExtension ? diagnostics.filter((d) => d.code !== SCHEMA_CODE) : diagnostics);
+        },
+      },
     };
     this.client = new LanguageClient('kt', 'KT Policy Language Server', serverOptions, clientOptions);
     try {

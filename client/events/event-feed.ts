@@ -65,6 +65,7 @@ export class EventFeed {
   private async streamLoop(): Promise<void> {
     const base = this.opts.baseUrl.replace(/\/$/, '');
     let attempt = 0;
+    let connections = 0;
     while (!this.closed) {
       try {
         const res = await request(`${base}/kt/v1/events/stream`, {
@@ -76,6 +77,9 @@ export class EventFeed {
           await res.body.dump();
           this.opts.onProblem?.(`events stream: HTTP ${res.statusCode}`);
         } else {
+          // Subscribed first, then backfilled: nothing published while we were away is missed
+          // (duplicates are dropped by id).
+          if (connections++ > 0) void this.backfill();
           attempt = 0;
           this.opts.onConnected?.();
           const parser = new SseParser((data) => {
@@ -87,8 +91,6 @@ export class EventFeed {
           });
           res.body.setEncoding('utf8');
           for await (const chunk of res.body) parser.push(chunk as string);
-          // The stream ended: events sent while reconnecting come back through a backfill.
-          if (!this.closed) await this.backfill();
         }
       } catch (err) {
         if (this.closed) return;

@@ -122,12 +122,15 @@ export class EventsTreeModel {
     this.trim();
   }
 
-  /** Adds events in arrival order (oldest first); duplicates by id are ignored. */
+  /** Adds events in any order; they are kept newest first by `ts`; duplicates by id are ignored. */
   add(events: readonly DecisionEvent[]): void {
     for (const e of events) {
       if (this.byId.has(e.id)) continue;
       this.byId.set(e.id, e);
-      this.events.unshift(e);
+      // Newest first by timestamp: a backfill may deliver older events after live ones.
+      let i = 0;
+      while (i < this.events.length && this.events[i]!.ts > e.ts) i++;
+      this.events.splice(i, 0, e);
     }
     this.trim();
   }
