@@ -20,6 +20,7 @@ export function analyzePolicy(text: string, options: RuleOptions = {}): PolicyAn
   const parsed = parsePolicyText(text);
   const diagnostics = syntaxDiagnostics(parsed);
   let outline: PolicyOutline = { targets: [], groups: [], chain: [], configuredPolicies: new Map() };
+  let value: unknown;
   if (diagnostics.length === 0) {
     const root = parsed.doc.contents;
     if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
@@ -28,7 +29,6 @@ export function analyzePolicy(text: string, options: RuleOptions = {}): PolicyAn
       diagnostics.push({ code: 'KT002', severity: 'error', message: 'The config must be a mapping with keys such as `providers:` and `model_groups:`, not a list or a single value.', range: nodeRange(parsed, root as Node) });
     } else {
       diagnostics.push(...duplicateKeys(parsed));
-      let value: unknown;
       try {
         value = parsed.doc.toJS({ maxAliasCount: 100 });
       } catch (error) {
@@ -43,7 +43,7 @@ export function analyzePolicy(text: string, options: RuleOptions = {}): PolicyAn
   diagnostics.sort(byPosition);
   const errorCount = diagnostics.filter((d) => d.severity === 'error').length;
   const warningCount = diagnostics.filter((d) => d.severity === 'warning').length;
-  return { parsed, outline, diagnostics, errorCount, warningCount, config: errorCount === 0 ? toConfig(outline, parsed) : undefined };
+  return { parsed, outline, diagnostics, errorCount, warningCount, config: errorCount === 0 ? toConfig(outline, value) : undefined };
 }
 
 function byPosition(a: PolicyDiagnostic, b: PolicyDiagnostic): number {
@@ -52,15 +52,29 @@ function byPosition(a: PolicyDiagnostic, b: PolicyDiagnostic): number {
 
 function syntaxDiagnostics(parsed: ParsedPolicy): PolicyDiagnostic[] {
   return parsed.doc.errors.map((error) => {
-    const [start, end] = error.pos;
+    const [start, end] = errorSpan(parsed.text, error.pos[0], error.pos[1]);
     const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     return {
       code: 'KT001',
       severity: 'error' as const,
       message: `YAML syntax error: ${message}. Check indentation, quotes and colons on this line.`,
-      range: rangeOf(parsed, start, Math.max(end, start + 1)),
+      range: rangeOf(parsed, start, end),
     };
   });
+}
+
+/**
+ * At least one character wide. An error reported at the end of the text or on a line break (e.g. a quote
+ * never closed) moves back to the last visible character, so the squiggle sits on the line that caused it.
+ */
+function errorSpan(text: string, from: number, to: number): [number, number] {
+  let start = Math.max(0, Math.min(from, text.length));
+  if (start >= text.length || text[start] === '\n' || text[start] === '\r') {
+    let back = start - 1;
+    while (back >= 0 && /\s/.test(text[back])) back--;
+    if (back >= 0) return [back, back + 1];
+  }
+  return [start, Math.max(to, start + 1)];
 }
 
 function duplicateKeys(parsed: ParsedPolicy): PolicyDiagnostic[] {
@@ -87,8 +101,9 @@ function duplicateKeys(parsed: ParsedPolicy): PolicyDiagnostic[] {
   return out;
 }
 
-function toConfig(outline: PolicyOutline, parsed: ParsedPolicy): PolicyConfig {
-  const js = (parsed.doc.toJS({ maxAliasCount: 100 }) ?? {}) as Record<string, any>;
+function toConfig(outline: PolicyOutline, value: unknown): PolicyConfig {
+  // The same plain value the schema checked; toJS is not cheap on big configs, so it runs once.
+  const js = (value ?? {}) as Record<string, any>;
   const targets = ((js.providers?.targets ?? []) as any[]).map((t, i) => ({
     id: String(t.id),
     type: outline.targets[i]?.type ?? 'openai',

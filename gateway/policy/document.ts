@@ -11,7 +11,8 @@ export interface ParsedPolicy {
 export function parsePolicyText(text: string): ParsedPolicy {
   const lines = new LineCounter();
   // uniqueKeys off: duplicate keys are reported by our own rule with a range, not as a hard parse error.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: false });
+  // logLevel error: yaml's warnings (e.g. collection keys) would otherwise go to process.emitWarning → stderr.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: false, logLevel: 'error' });
   return { text, doc, lines };
 }
 

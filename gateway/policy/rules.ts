@@ -199,6 +199,7 @@ const costGroups: Rule = (ctx) => {
 
 const policyChain: Rule = (ctx) => {
   for (const { name, node } of ctx.outline.chain) {
+    if (typeof node.value !== 'string') continue; // KT002 already says a chain entry must be text
     const known = (KNOWN_POLICIES as readonly string[]).includes(name);
     if (known && ctx.outline.configuredPolicies.has(name)) continue;
     let message: string;
@@ -252,6 +253,7 @@ const baseUrls: Rule = (ctx) => {
 function checkBaseUrl(ctx: RuleContext, t: LocatedTarget): void {
   const raw = t.baseUrl ?? '';
   const node = t.baseUrlNode;
+  if (node && typeof node.value !== 'string') return; // KT002 already says base_url must be text
   if (t.type === 'mock' && /^mock:/i.test(raw)) return;
   let url: URL | undefined;
   try {

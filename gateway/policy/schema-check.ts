@@ -107,7 +107,9 @@ function toDiagnostic(parsed: ParsedPolicy, error: ErrorObject): PolicyDiagnosti
       const words: Record<string, string> = { array: 'list', object: 'mapping', integer: 'whole number' };
       const expected = String(error.params.type).split(',').map((t) => words[t] ?? t).join(' or ');
       const article = /^[aeiou]/.test(expected) ? 'an' : 'a';
-      return { ...base, message: `${where} must be ${article} ${expected}${describeActual(node)}.`, range: nodeRange(parsed, node) };
+      // An empty value has a zero-width range after the colon: underline its key instead.
+      const empty = !node?.range || node.range[0] === node.range[1];
+      return { ...base, message: `${where} must be ${article} ${expected}${describeActual(node)}.`, range: nodeRange(parsed, empty && pair?.key ? (pair.key as Node) : node) };
     }
     case 'pattern':
       return { ...base, message: `${where} ${patternHint(path)}`, range: nodeRange(parsed, node) };

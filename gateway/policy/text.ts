@@ -18,6 +18,7 @@ export function editDistance(a: string, b: string): number {
 
 /** The candidate closest to `word`, if it is close enough to be a plausible typo. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word === '') return undefined; // every candidate "starts with" the empty string: no real suggestion
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = word.toLowerCase();
