@@ -189,6 +189,12 @@ export function transportError(err: unknown, ctx: AttemptContext, stage: 'reques
   return upstreamError(ctx, 'connect', `${targetLabel(ctx)}: ${words}${where} (${code ?? detail})`);
 }
 
+/** Closes a body nobody will read; the listener keeps an abort error from going unhandled. */
+export function discard(body: ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 async function readCapped(body: ResponseData['body'], cap: number): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
@@ -245,7 +251,7 @@ function contentType(res: ResponseData): string {
 export async function readJson(res: ResponseData, ctx: AttemptContext): Promise<unknown> {
   const type = contentType(res);
   if (!type.includes('json')) {
-    res.body.destroy();
+    discard(res.body);
     throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} answered with content type "${type || 'none'}" instead of JSON`);
   }
   let text: string;
@@ -280,7 +286,7 @@ export interface StreamTranslator {
 export function expectEventStream(res: ResponseData, ctx: AttemptContext): void {
   const type = contentType(res);
   if (type.includes('text/event-stream')) return;
-  res.body.destroy();
+  discard(res.body);
   throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} answered a stream request with content type "${type || 'none'}" instead of text/event-stream`);
 }
 
@@ -293,6 +299,7 @@ export async function* translateStream(res: ResponseData, ctx: AttemptContext, t
   let clean = false;
   try {
     for await (const event of parseSse(body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>)) {
+      if (ctx.signal.aborted) throw abortedError(ctx); // do not hand out what was buffered before the abort
       const chunk = t.push(event);
       if (chunk) yield chunk;
       if (t.done) { clean = true; return; }
@@ -304,7 +311,7 @@ export async function* translateStream(res: ResponseData, ctx: AttemptContext, t
     throw transportError(err, ctx, 'body');
   } finally {
     if (clean) body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
-    else body.destroy();
+    else discard(body);
   }
 }
 

@@ -1,0 +1,80 @@
+// Builds an AttemptContext against a fake upstream, the way the router will.
+import type { Dispatcher } from 'undici';
+import type { ProviderTarget, ProviderType } from '../../gateway/policy/types';
+import type { AttemptContext, ChatCompletionChunk, ChatRequest } from '../../gateway/providers/provider';
+import { UpstreamError } from '../../gateway/providers/provider';
+import { createDispatcher } from '../../gateway/providers/upstream';
+
+export interface Attempt extends AttemptContext {
+  controller: AbortController;
+  close(): Promise<void>;
+}
+
+export function attempt(
+  target: Partial<ProviderTarget> & { type: ProviderType; baseUrl: string },
+  opts: { model: string; key?: string; dispatcher?: Dispatcher },
+): Attempt {
+  const t: ProviderTarget = { id: target.type, ...target };
+  const controller = new AbortController();
+  const dispatcher = opts.dispatcher ?? createDispatcher(t);
+  return {
+    target: t,
+    model: opts.model,
+    apiKey: opts.key,
+    signal: controller.signal,
+    dispatcher,
+    controller,
+    close: () => (opts.dispatcher ? Promise.resolve() : dispatcher.close()),
+  };
+}
+
+export function chat(text = 'Say hi', extra: Partial<ChatRequest> = {}): ChatRequest {
+  return { model: 'client-model', messages: [{ role: 'user', content: text }], ...extra };
+}
+
+export async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
+  const out: ChatCompletionChunk[] = [];
+  for await (const c of stream) out.push(c);
+  return out;
+}
+
+/** Text of the content deltas, in order. */
+export function streamedText(chunks: ChatCompletionChunk[]): string {
+  return chunks.map((c) => (c.choices[0]?.delta.content as string | undefined) ?? '').join('');
+}
+
+/** Tool calls assembled from tool_calls deltas, as an OpenAI SDK client would. */
+export function streamedToolCalls(chunks: ChatCompletionChunk[]): Array<{ id: string; name: string; arguments: string }> {
+  const calls: Array<{ id: string; name: string; arguments: string }> = [];
+  for (const c of chunks) {
+    const deltas = (c.choices[0]?.delta.tool_calls ?? []) as Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }>;
+    for (const d of deltas) {
+      const call = (calls[d.index] ??= { id: '', name: '', arguments: '' });
+      if (d.id) call.id = d.id;
+      if (d.function?.name) call.name = d.function.name;
+      if (d.function?.arguments) call.arguments += d.function.arguments;
+    }
+  }
+  return calls;
+}
+
+/** Awaits a rejection and returns it as an UpstreamError (fails the test otherwise). */
+export async function upstreamFailure(p: Promise<unknown>): Promise<UpstreamError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof UpstreamError) return err;
+    throw new Error(`expected an UpstreamError, got ${String(err)}`);
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}
+
+/** A port nothing listens on: bind, note the port, close. */
+export async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
