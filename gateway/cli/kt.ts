@@ -21,6 +21,7 @@ type Command = (argv: string[]) => Promise<number>;
 // Each entry loads its module on demand so `kt policy lint` does not pay for the gateway's start-up.
 const COMMANDS: Record<string, Record<string, Command> | Command> = {
   policy: { lint: (argv) => runLint(argv) },
+  gateway: { start: async (argv) => (await import('./gateway-start')).run(argv) },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,296 @@
+// The gateway's HTTP edge: routes, authentication, graceful shutdown and hot reload of the config.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { watch, readFileSync, type FSWatcher } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { DecisionEvent } from '../events/decision-event';
+import { EventLog, newEventId } from '../events/event-log';
+import { KeyStore, type AuthFailure, type KeyRecord } from '../keys/key-store';
+import { analyzePolicy } from '../policy/analyze';
+import { loadDotEnv } from '../policy/dotenv';
+import { knownModel } from '../policy/known-models';
+import type { PolicyDiagnostic } from '../policy/types';
+import { LatencyBoard } from '../routing/latency';
+import type { ModelFacts, RoutedModel } from '../routing/plan';
+import { DispatcherCache, RoutingTable, type OllamaFallback } from '../runtime/routing-table';
+import { authMessage, handleChatCompletions } from './chat';
+import { handleEventsRequest } from './events-api';
+import type { GatewayContext, Logger } from './gateway-context';
+import { sendError, sendJson } from './respond';
+
+export interface GatewayOptions {
+  configPath: string;
+  stateDir: string;
+  host?: string;
+  port?: number;
+  ollamaFallback?: OllamaFallback;
+  maxBodyBytes?: number;
+  /** Record decision events (default true); the benchmark turns it off to measure their cost. */
+  recordEvents?: boolean;
+  /** Watch the config file and reload it on change (default true). */
+  watchConfig?: boolean;
+  log?: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Longest wait for in-flight requests on shutdown. */
+  drainTimeoutMs?: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export class ConfigError extends Error {
+  constructor(message: string, readonly diagnostics: PolicyDiagnostic[] = [], readonly text = '') {
+    super(message);
+  }
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+export type ReloadResult = { ok: true; version: number } | { ok: false; diagnostics: PolicyDiagnostic[]; message: string };
+
+export class Gateway {
+  readonly server: Server;
+  readonly events: EventLog | undefined;
+  readonly keys: KeyStore;
+  private current: RoutingTable;
+  private version = 1;
+  private readonly latency = new LatencyBoard();
+  private readonly log: Logger;
+  private readonly ctx: GatewayContext;
+  private readonly sockets = new Set<Socket>();
+  private watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private closing = false;
+
+  private constructor(readonly options: GatewayOptions, private readonly pools: DispatcherCache, table: RoutingTable) {
+    this.log = options.log ?? silentLogger;
+    this.current = table;
+    this.keys = new KeyStore(options.stateDir);
+    this.events = options.recordEvents === false ? undefined : EventLog.fromSettings(options.stateDir, table.config.auditLogger, { onWarning: (m) => this.log.warn(m) });
+    this.ctx = {
+      table: () => this.current,
+      events: this.events,
+      keys: this.keys,
+      latency: this.latency,
+      log: this.log,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      facts: modelFacts,
+    };
+    this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 15_000, requestTimeout: 120_000 }, (req, res) => this.handle(req, res));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  /** Loads and lints the config, then listens. Throws ConfigError when the config has errors. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const pools = new DispatcherCache();
+    const gateway = new Gateway(options, pools, loadTable(options, pools));
+    await new Promise<void>((resolveListen, reject) => {
+      gateway.server.once('error', reject);
+      gateway.server.listen(options.port ?? 41002, options.host ?? '127.0.0.1', () => {
+        gateway.server.off('error', reject);
+        resolveListen();
+      });
+    });
+    if (options.watchConfig !== false) gateway.watchConfig();
+    return gateway;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const host = this.options.host ?? '127.0.0.1';
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  get table(): RoutingTable {
+    return this.current;
+  }
+
+  /** Re-reads the config: a clean one replaces the table for new requests; a broken one is logged and ignored. */
+  reload(): ReloadResult {
+    try {
+      const table = loadTable(this.options, this.pools);
+      this.current = table;
+      this.version++;
+      this.log.info(`config reloaded (version ${this.version}): ${table.groups.size} model groups, ${table.targets.size} targets`);
+      return { ok: true, version: this.version };
+    } catch (error) {
+      const diagnostics = error instanceof ConfigError ? error.diagnostics : [];
+      const message = `config not reloaded, still serving the last good version: ${(error as Error).message}`;
+      this.log.error(message);
+      for (const d of diagnostics.filter((x) => x.severity === 'error')) this.log.error(`  ${d.range.start.line + 1}:${d.range.start.character + 1} ${d.code} ${d.message}`);
+      return { ok: false, diagnostics, message };
+    }
+  }
+
+  private watchConfig(): void {
+    const file = resolve(this.options.configPath);
+    // Watch the folder: editors often save by replacing the file, which ends a watch on the file itself.
+    try {
+      this.watcher = watch(dirname(file), (_event, name) => {
+        if (name && name !== basename(file) && name !== '.env') return;
+        clearTimeout(this.reloadTimer);
+        this.reloadTimer = setTimeout(() => this.reloadIfChanged(file), 100);
+      });
+      this.watcher.on('error', (e) => this.log.warn(`config watch stopped: ${e.message}`));
+    } catch (error) {
+      this.log.warn(`cannot watch ${file} for changes (${(error as Error).message}); restart to apply edits`);
+    }
+  }
+
+  private lastText: string | undefined;
+  private reloadIfChanged(file: string): void {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return; // mid-save; the next event reloads
+    }
+    const envText = safeRead(join(dirname(file), '.env'));
+    const fingerprint = `${text}\0${envText}`;
+    if (fingerprint === this.lastText) return;
+    this.lastText = fingerprint;
+    this.reload();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.watcher?.close();
+    clearTimeout(this.reloadTimer);
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    this.server.closeIdleConnections();
+    const deadline = Date.now() + (this.options.drainTimeoutMs ?? 10_000);
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    await this.pools.destroy();
+    this.events?.close();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    this.inFlight++;
+    res.once('close', () => this.inFlight--);
+    if (this.closing) res.setHeader('connection', 'close');
+    this.route(req, res).catch((error: unknown) => {
+      this.log.error(`internal error on ${req.method} ${safePath(req)}: ${(error as Error)?.message ?? String(error)}`);
+      if (!res.headersSent) sendError(res, 500, 'The gateway hit an internal error; see its log.', 'internal_error');
+      else res.destroy();
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = safePath(req);
+    if (path === '/healthz') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'Use GET /healthz.', 'method_not_allowed');
+      return sendJson(res, 200, { status: 'ok', config_version: this.version, model_groups: this.current.groups.size });
+    }
+    if (path === '/v1/chat/completions') {
+      if (req.method !== 'POST') return sendError(res, 405, 'Use POST /v1/chat/completions.', 'method_not_allowed', null, { allow: 'POST' });
+      return handleChatCompletions(req, res, this.ctx, this.keys.authenticate(req.headers.authorization));
+    }
+    if (path === '/v1/models') {
+      const key = this.authorize(req, res, path, false);
+      if (!key) return;
+      if (req.method !== 'GET') return sendError(res, 405, 'Use GET /v1/models.', 'method_not_allowed', null, { allow: 'GET' });
+      const created = Math.floor(Date.now() / 1000);
+      const data = this.current.listModels()
+        .filter((m) => key.groups.length === 0 || key.groups.includes(m.id))
+        .map((m) => ({ id: m.id, object: 'model', created, owned_by: m.owned_by }));
+      sendJson(res, 200, { object: 'list', data });
+      this.access(req, path, key, 200);
+      return;
+    }
+    if (path.startsWith('/kt/v1/events')) {
+      const key = this.authorize(req, res, path, true);
+      if (!key || !this.events) {
+        if (key) sendError(res, 404, 'Decision events are turned off on this gateway.', 'events_disabled');
+        return;
+      }
+      const url = new URL(req.url ?? '/', 'http://gateway.local');
+      if (!handleEventsRequest(req, res, url, this.events)) return sendError(res, 404, `No such events endpoint: ${path}. Use GET /kt/v1/events or GET /kt/v1/events/stream.`, 'not_found');
+      this.access(req, path, key, res.statusCode);
+      return;
+    }
+    sendError(res, 404, `No route for ${req.method} ${path}. The gateway serves POST /v1/chat/completions, GET /v1/models and GET /healthz.`, 'not_found');
+  }
+
+  /** The caller's key, or undefined after answering 401/403. */
+  private authorize(req: IncomingMessage, res: ServerResponse, path: string, admin: boolean): KeyRecord | undefined {
+    const auth = this.keys.authenticate(req.headers.authorization);
+    if ('error' in auth) {
+      sendError(res, 401, authMessage(auth as AuthFailure), 'invalid_api_key');
+      this.access(req, path, undefined, 401, `authentication failed: ${(auth as AuthFailure).error} key`);
+      return undefined;
+    }
+    if (admin && !auth.admin) {
+      sendError(res, 403, `Key "${auth.name}" has no admin scope, which the events API needs. Use an admin key (kt keys create --name NAME --admin).`, 'admin_required');
+      this.access(req, path, auth, 403, 'admin scope required');
+      return undefined;
+    }
+    return auth;
+  }
+
+  /** With `log_all_access`, model listings, events reads and auth failures are recorded too. */
+  private access(req: IncomingMessage, path: string, key: KeyRecord | undefined, status: number, reason: string | null = null): void {
+    if (!this.events || !this.current.config.auditLogger?.log_all_access) return;
+    const event: DecisionEvent = {
+      id: newEventId(), ts: new Date().toISOString(), kind: 'access', key_id: key?.name ?? null, model: null, model_group: null,
+      strategy: null, provider: null, resolved_model: null, tag: null, session_id: null, stream: false, fallback_count: 0,
+      attempts: [], latency_ms: 0, ttft_ms: null, tokens: { prompt: 0, completion: 0, total: 0 }, estimated_cost_usd: null,
+      actual_cost_usd: null, decision: status < 400 ? 'allowed' : 'blocked', reason, http_status: status, path: `${req.method} ${path}`,
+    };
+    try {
+      this.events.append(event);
+    } catch (error) {
+      this.log.error(`could not record access event: ${(error as Error).message}`);
+    }
+  }
+}
+
+function safePath(req: IncomingMessage): string {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  return (q === -1 ? raw : raw.slice(0, q)).slice(0, 300);
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function modelFacts(m: RoutedModel): ModelFacts | undefined {
+  const known = knownModel(m.model);
+  return known ? { inputPer1k: known.inputPer1k, outputPer1k: known.outputPer1k, contextWindow: known.contextWindow } : undefined;
+}
+
+/** Reads and lints the config and builds a routing table; a config with errors is refused. */
+export function loadTable(options: GatewayOptions, pools: DispatcherCache): RoutingTable {
+  const file = resolve(options.configPath);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`cannot read config ${options.configPath}: ${code === 'ENOENT' ? 'no such file' : code ?? 'unreadable'}`);
+  }
+  const analysis = analyzePolicy(text);
+  if (!analysis.config) {
+    throw new ConfigError(`${options.configPath} has ${analysis.errorCount} error${analysis.errorCount === 1 ? '' : 's'}; fix them (kt policy lint --file ${options.configPath})`, analysis.diagnostics, text);
+  }
+  const env = { ...loadDotEnv(join(dirname(file), '.env')), ...(options.env ?? process.env) };
+  return new RoutingTable(analysis.config, pools, env, options.ollamaFallback);
+}

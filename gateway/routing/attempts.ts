@@ -1,0 +1,120 @@
+// Runs a route plan: tries models in order, bounding each attempt's time to first byte, and moves on
+// after retryable failures. The first success is handed back still streaming, if it streams.
+import type { Attempt } from '../events/decision-event';
+import { providerFor } from '../providers/index';
+import { UpstreamError, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from '../providers/provider';
+import type { RoutedTarget, RoutingTable } from '../runtime/routing-table';
+import type { LatencyBoard } from './latency';
+import { modelKey, type RoutedModel } from './plan';
+
+interface Served {
+  model: RoutedModel;
+  target: RoutedTarget;
+  attempts: Attempt[];
+  ttftMs: number;
+}
+
+export type AttemptsOutcome =
+  | (Served & { kind: 'completion'; completion: ChatCompletion })
+  | (Served & { kind: 'stream'; first: ChatCompletionChunk | undefined; rest: AsyncIterator<ChatCompletionChunk>; release: () => void })
+  /** A non-retryable answer (e.g. 400): returned to the client as it is. */
+  | { kind: 'client_error'; error: UpstreamError; attempts: Attempt[]; model: RoutedModel; target: RoutedTarget }
+  | { kind: 'exhausted'; attempts: Attempt[] }
+  | { kind: 'aborted'; attempts: Attempt[] };
+
+export interface AttemptOptions {
+  table: RoutingTable;
+  request: ChatRequest;
+  stream: boolean;
+  /** Aborted when the client goes away. */
+  clientSignal: AbortSignal;
+  latency: LatencyBoard;
+  startedAt: number;
+}
+
+function attemptOf(m: RoutedModel, outcome: Attempt['outcome'], startedAt: number, error?: UpstreamError): Attempt {
+  return {
+    provider: m.provider,
+    model: m.model,
+    outcome,
+    status: error?.status ?? (outcome === 'success' ? 200 : null),
+    error: error ? error.message : null,
+    latency_ms: round(performance.now() - startedAt),
+  };
+}
+
+export function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+export async function runAttempts(order: readonly RoutedModel[], options: AttemptOptions): Promise<AttemptsOutcome> {
+  const attempts: Attempt[] = [];
+  for (const model of order) {
+    if (options.clientSignal.aborted) return { kind: 'aborted', attempts };
+    const target = options.table.targets.get(model.provider);
+    if (!target) continue; // lint guarantees targets exist; an unknown one cannot be tried
+    const started = performance.now();
+    const controller = new AbortController();
+    let timedOut = false;
+    const onClientAbort = () => controller.abort();
+    options.clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    const timer = model.timeout_ms
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, model.timeout_ms)
+      : undefined;
+    const release = () => {
+      if (timer) clearTimeout(timer);
+      options.clientSignal.removeEventListener('abort', onClientAbort);
+    };
+    const ctx = { target, model: model.model, apiKey: options.table.apiKey(target), signal: controller.signal, dispatcher: target.dispatcher };
+    const provider = providerFor(target.type);
+    try {
+      if (!options.stream) {
+        const completion = await provider.complete(options.request, ctx);
+        release();
+        const ttft = performance.now() - started;
+        options.latency.record(modelKey(model), ttft);
+        attempts.push(attemptOf(model, 'success', started));
+        return { kind: 'completion', completion, model, target, attempts, ttftMs: round(performance.now() - options.startedAt) };
+      }
+      const iterable = await provider.stream(options.request, ctx);
+      const rest = iterable[Symbol.asyncIterator]();
+      // The stream is committed only once its first chunk is here: until then it may still fall back.
+      const first = await rest.next();
+      if (timer) clearTimeout(timer);
+      options.latency.record(modelKey(model), performance.now() - started);
+      attempts.push(attemptOf(model, 'success', started));
+      return {
+        kind: 'stream', first: first.done ? undefined : first.value, rest, model, target, attempts,
+        ttftMs: round(performance.now() - options.startedAt),
+        release: () => options.clientSignal.removeEventListener('abort', onClientAbort),
+      };
+    } catch (caught) {
+      release();
+      if (options.clientSignal.aborted) {
+        attempts.push(attemptOf(model, 'aborted', started, asUpstream(caught, 'client disconnected')));
+        return { kind: 'aborted', attempts };
+      }
+      let error = asUpstream(caught, 'upstream failed');
+      if (timedOut) error = new UpstreamError('timeout', `no first byte from ${target.id}/${model.model} within timeout_ms ${model.timeout_ms}`);
+      attempts.push(attemptOf(model, error.kind === 'timeout' ? 'timeout' : 'error', started, error));
+      options.latency.recordFailure(modelKey(model), performance.now() - started);
+      if (!error.retryable) return { kind: 'client_error', error, attempts, model, target };
+    }
+  }
+  return { kind: 'exhausted', attempts };
+}
+
+function asUpstream(caught: unknown, fallback: string): UpstreamError {
+  if (caught instanceof UpstreamError) return caught;
+  return new UpstreamError('protocol', `${fallback}: ${(caught as Error)?.message ?? String(caught)}`);
+}
+
+/** The 502 message when every attempt failed: one clause per attempt. */
+export function exhaustedMessage(attempts: readonly Attempt[]): string {
+  if (attempts.length === 0) return 'No model could be tried for this request.';
+  const parts = attempts.map((a, i) => `${i + 1}) ${a.provider}/${a.model}: ${a.outcome === 'timeout' ? 'timeout' : a.status ? `HTTP ${a.status}` : 'error'}${a.error ? ` (${a.error})` : ''}`);
+  return `All ${attempts.length} attempt${attempts.length === 1 ? '' : 's'} failed: ${parts.join('; ')}.`;
+}

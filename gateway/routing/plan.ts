@@ -1,0 +1,132 @@
+// Strategy decisions as pure functions: given a group and a request, the order in which models are tried.
+import type { GroupModel, ModelGroup } from '../policy/types';
+import type { ChatRequest } from '../providers/provider';
+import { rendezvousRank } from './affinity';
+import type { LatencyBoard } from './latency';
+import { costUsd, estimatePromptTokens, requestedCompletionTokens } from './tokens';
+
+/** A group's model as the gateway runs it; `lastResort` marks the Ollama fallback appended at start. */
+export interface RoutedModel extends GroupModel {
+  lastResort?: boolean;
+}
+
+export type RoutedGroup = Omit<ModelGroup, 'models'> & { models: RoutedModel[] };
+
+export interface ModelFacts {
+  inputPer1k?: number;
+  outputPer1k?: number;
+  contextWindow?: number;
+}
+
+export interface SkippedModel { provider: string; model: string; reason: string }
+
+export interface RoutePlan {
+  order: RoutedModel[];
+  skipped: SkippedModel[];
+  /** Set when the request must not be sent at all (e.g. over budget). */
+  blocked?: { status: number; code: string; message: string };
+  /** Estimate for the first model in `order`, when prices are known. */
+  estimatedCostUsd: number | null;
+  promptTokens?: number;
+}
+
+export interface PlanContext {
+  sessionKey?: string;
+  latency: LatencyBoard;
+  random?: () => number;
+  facts?: (model: RoutedModel) => ModelFacts | undefined;
+  /** Share of latency-group requests sent to a non-best model to keep estimates fresh. */
+  exploration?: number;
+}
+
+export const modelKey = (m: Pick<GroupModel, 'provider' | 'model'>): string => `${m.provider}/${m.model}`;
+
+export function planRoute(group: RoutedGroup, request: ChatRequest, ctx: PlanContext): RoutePlan {
+  const regular = group.models.filter((m) => !m.lastResort);
+  const lastResort = group.models.filter((m) => m.lastResort);
+  const random = ctx.random ?? Math.random;
+  let plan: RoutePlan;
+  switch (group.strategy) {
+    case 'fallback':
+      plan = { order: regular, skipped: [], estimatedCostUsd: null };
+      break;
+    case 'cost':
+      plan = planCost(group, regular, request, ctx);
+      break;
+    case 'latency':
+      plan = { order: planLatency(regular, ctx.latency, random, ctx.exploration ?? 0.05), skipped: [], estimatedCostUsd: null };
+      break;
+    default:
+      plan = { order: planWeighted(group, regular, random, ctx.sessionKey), skipped: [], estimatedCostUsd: null };
+  }
+  if (!plan.blocked) plan.order = [...plan.order, ...lastResort];
+  return plan;
+}
+
+function weightOf(m: RoutedModel, count: number): number {
+  return m.weight ?? (count === 1 ? 100 : 0);
+}
+
+function planWeighted(group: RoutedGroup, models: RoutedModel[], random: () => number, session?: string): RoutedModel[] {
+  if (group.session_affinity && session) {
+    const ranked = rendezvousRank(session, models, modelKey, (m) => weightOf(m, models.length));
+    return ranked;
+  }
+  const total = models.reduce((a, m) => a + weightOf(m, models.length), 0);
+  let pick = 0;
+  if (total > 0) {
+    let r = random() * total;
+    pick = models.findIndex((m) => (r -= weightOf(m, models.length)) < 0);
+    if (pick < 0) pick = models.length - 1;
+  }
+  // Retryable failures move on to the group's other models, heaviest first.
+  const rest = models.filter((_, i) => i !== pick).sort((a, b) => weightOf(b, models.length) - weightOf(a, models.length));
+  return models.length ? [models[pick], ...rest] : [];
+}
+
+function planLatency(models: RoutedModel[], board: LatencyBoard, random: () => number, exploration: number): RoutedModel[] {
+  const cold = models.filter((m) => !board.get(modelKey(m)));
+  const warm = models.filter((m) => board.get(modelKey(m))).sort((a, b) => board.get(modelKey(a))!.ewmaMs - board.get(modelKey(b))!.ewmaMs);
+  // Every model is tried while it has no sample; afterwards a small share explores a slower one.
+  if (cold.length === 0 && warm.length > 1 && random() < exploration) {
+    const i = 1 + Math.floor(random() * (warm.length - 1));
+    return [warm[i], ...warm.filter((_, j) => j !== i)];
+  }
+  return [...cold, ...warm];
+}
+
+function planCost(group: RoutedGroup, models: RoutedModel[], request: ChatRequest, ctx: PlanContext): RoutePlan {
+  const completion = requestedCompletionTokens(request);
+  const skipped: SkippedModel[] = [];
+  const priced: Array<{ m: RoutedModel; cost: number; prompt: number }> = [];
+  for (const m of models) {
+    const facts = ctx.facts?.(m);
+    const perIn = m.cost_per_1k_input ?? facts?.inputPer1k;
+    const perOut = m.cost_per_1k_output ?? facts?.outputPer1k;
+    const prompt = estimatePromptTokens(request, m.model);
+    const window = m.max_input_tokens ?? facts?.contextWindow;
+    if (window !== undefined && prompt > window) {
+      skipped.push({ provider: m.provider, model: m.model, reason: `prompt of ~${prompt} tokens exceeds max_input_tokens ${window}` });
+      continue;
+    }
+    if (perIn === undefined || perOut === undefined) {
+      skipped.push({ provider: m.provider, model: m.model, reason: 'no price configured or known' });
+      continue;
+    }
+    priced.push({ m, cost: costUsd(prompt, completion, perIn, perOut), prompt });
+  }
+  priced.sort((a, b) => a.cost - b.cost);
+  const budget = group.budget_per_request_usd;
+  const within = budget === undefined ? priced : priced.filter((p) => p.cost <= budget);
+  for (const p of priced) {
+    if (!within.includes(p)) skipped.push({ provider: p.m.provider, model: p.m.model, reason: `estimated $${p.cost.toFixed(6)} exceeds budget $${budget}` });
+  }
+  if (within.length === 0) {
+    const cheapest = priced[0];
+    const message = cheapest
+      ? `Request blocked by cost group "${group.name}": the cheapest model that fits (${modelKey(cheapest.m)}) is estimated at $${cheapest.cost.toFixed(6)} for ~${cheapest.prompt} prompt + ${completion} completion tokens, over the budget of $${budget}. Shorten the prompt, lower max_tokens, or raise budget_per_request_usd.`
+      : `Request blocked by cost group "${group.name}": no model can take it (${skipped.map((s) => `${s.provider}/${s.model}: ${s.reason}`).join('; ')}).`;
+    return { order: [], skipped, blocked: { status: 400, code: 'budget_exceeded', message }, estimatedCostUsd: cheapest?.cost ?? null, promptTokens: cheapest?.prompt };
+  }
+  return { order: within.map((p) => p.m), skipped, estimatedCostUsd: within[0].cost, promptTokens: within[0].prompt };
+}
