@@ -32,7 +32,7 @@ export function analyzePolicy(text: string, options: RuleOptions = {}): PolicyAn
       try {
         value = parsed.doc.toJS({ maxAliasCount: 100 });
       } catch (error) {
-        diagnostics.push({ code: 'KT001', severity: 'error', message: `YAML could not be resolved: ${(error as Error).message}. Remove excessive or circular aliases.`, range: rangeOf(parsed, 0, 0) });
+        diagnostics.push({ code: 'KT001', severity: 'error', message: `YAML could not be resolved: ${(error as Error).message}. Remove excessive or circular aliases.`, range: firstAliasRange(parsed) });
       }
       if (value !== undefined) {
         outline = outlinePolicy(parsed);
@@ -75,6 +75,18 @@ function errorSpan(text: string, from: number, to: number): [number, number] {
     if (back >= 0) return [back, back + 1];
   }
   return [start, Math.max(to, start + 1)];
+}
+
+/** Where alias expansion went wrong: the first `*alias` in the text (the whole first line if none). */
+function firstAliasRange(parsed: ParsedPolicy) {
+  let found: Node | undefined;
+  visit(parsed.doc, {
+    Alias(_, alias) {
+      found = alias;
+      return visit.BREAK;
+    },
+  });
+  return found ? nodeRange(parsed, found) : rangeOf(parsed, 0, parsed.text.length);
 }
 
 function duplicateKeys(parsed: ParsedPolicy): PolicyDiagnostic[] {

@@ -1,6 +1,6 @@
 // Semantic rules KT101–KT114: what the schema cannot say about a routing config.
 import { isMap, isSeq, type Node } from 'yaml';
-import { nodeRange, valueOf, type ParsedPolicy } from './document';
+import { nodeRange, pairOf, valueOf, type ParsedPolicy } from './document';
 import { appendToMap, proportionalWeights, removePair, removeSeqItem, replaceNode } from './edits';
 import type { LocatedGroup, LocatedModel, LocatedTarget, PolicyOutline } from './outline';
 import { isLoopbackHost, needsApiKey } from './provider-type';
@@ -39,6 +39,10 @@ function modelRange(ctx: RuleContext, m: LocatedModel): Range {
   return nodeRange(ctx.parsed, m.modelNode ?? m.providerNode ?? (m.node.items[0]?.key as Node | undefined));
 }
 
+function hasKey(m: LocatedModel, key: string): boolean {
+  return pairOf(m.node, key) !== undefined;
+}
+
 function groupRange(ctx: RuleContext, g: LocatedGroup): Range {
   return nodeRange(ctx.parsed, g.nameNode ?? (g.node.items[0]?.key as Node | undefined));
 }
@@ -69,11 +73,15 @@ const weightsSum: Rule = (ctx) => {
   for (const g of ctx.outline.groups) {
     if (g.strategy !== 'weighted' || g.models.length === 0) continue;
     const weighted = g.models.filter((m) => m.weight !== undefined);
-    if (weighted.length < g.models.length && g.models.length > 1) {
-      const missing = g.models.filter((m) => m.weight === undefined);
+    // Absent key only: a weight that is present but not a number is KT002's to report.
+    const missing = g.models.filter((m) => !m.weightPair);
+    if (missing.length > 0 && g.models.length > 1) {
       const used = weighted.reduce((a, m) => a + (m.weight ?? 0), 0);
-      const share = Math.max(0, Math.round((100 - used) / missing.length));
-      for (const m of missing) {
+      // Split what is left so that applying every KT110 fix of the group sums to exactly 100.
+      const left = Math.max(0, Math.round(100 - used));
+      const shares = missing.map((_, i) => Math.floor(left / missing.length) + (i < left % missing.length ? 1 : 0));
+      for (const [i, m] of missing.entries()) {
+        const share = shares[i];
         const edit = appendToMap(ctx.parsed, m.node, [`weight: ${share}`]);
         report(ctx, {
           code: 'KT110',
@@ -84,8 +92,9 @@ const weightsSum: Rule = (ctx) => {
       }
       continue;
     }
+    if (g.models.length === 1 && !g.models[0].weightPair) continue; // a single model takes all traffic
+    if (weighted.length < g.models.length) continue; // a weight KT002 rejects: no meaningful sum
     const sum = weighted.reduce((a, m) => a + (m.weight ?? 0), 0);
-    if (g.models.length === 1 && weighted.length === 0) continue; // a single model takes all traffic
     if (Math.abs(sum - 100) < 1e-9) continue;
     const fixed = proportionalWeights(weighted.map((m) => m.weight ?? 0));
     const edits = weighted.flatMap((m, i) => (m.weightPair?.value ? [replaceNode(ctx.parsed, m.weightPair.value, String(fixed[i]))] : []));
@@ -160,7 +169,7 @@ const fallbackTimeouts: Rule = (ctx) => {
   for (const g of ctx.outline.groups) {
     if (g.strategy !== 'fallback') continue;
     for (const m of g.models) {
-      if (m.timeoutMs !== undefined) continue;
+      if (hasKey(m, 'timeout_ms')) continue; // present but invalid is KT002's to report
       const edit = appendToMap(ctx.parsed, m.node, [`timeout_ms: ${DEFAULT_FALLBACK_TIMEOUT_MS}`]);
       report(ctx, {
         code: 'KT106',
@@ -186,7 +195,7 @@ const costGroups: Rule = (ctx) => {
       });
     }
     for (const m of g.models) {
-      const missing = [m.costIn === undefined ? 'cost_per_1k_input' : '', m.costOut === undefined ? 'cost_per_1k_output' : ''].filter(Boolean);
+      const missing = ['cost_per_1k_input', 'cost_per_1k_output'].filter((key) => !hasKey(m, key));
       if (missing.length === 0) continue;
       report(ctx, {
         code: 'KT107',

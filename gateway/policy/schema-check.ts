@@ -1,6 +1,6 @@
 // JSON Schema validation (ajv) of the parsed config, mapped to KT002 diagnostics on the offending token.
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, isSeq, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import schema from '../../schemas/policy-config.schema.json';
 import { nodeAtPath, nodeRange, type ParsedPolicy } from './document';
 import { appendToMap, replaceNode } from './edits';
@@ -109,7 +109,15 @@ function toDiagnostic(parsed: ParsedPolicy, error: ErrorObject): PolicyDiagnosti
       const article = /^[aeiou]/.test(expected) ? 'an' : 'a';
       // An empty value has a zero-width range after the colon: underline its key instead.
       const empty = !node?.range || node.range[0] === node.range[1];
-      return { ...base, message: `${where} must be ${article} ${expected}${describeActual(node)}.`, range: nodeRange(parsed, empty && pair?.key ? (pair.key as Node) : node) };
+      // YAML reads 1.0 or yes as a number/boolean; quoting is the fix when text was meant.
+      const quoted = expected === 'string' && isScalar(node) && (typeof node.value === 'number' || typeof node.value === 'boolean')
+        ? `"${String(node.source ?? node.value)}"` : undefined;
+      return {
+        ...base,
+        message: `${where} must be ${article} ${expected}${describeActual(node)}.${quoted ? ` Put it in quotes (${quoted}) to make it text.` : ''}`,
+        range: nodeRange(parsed, empty && pair?.key ? (pair.key as Node) : node),
+        fixes: quoted && node ? [{ title: `Quote as ${quoted}`, edits: [replaceNode(parsed, node, quoted)] }] : undefined,
+      };
     }
     case 'pattern':
       return { ...base, message: `${where} ${patternHint(path)}`, range: nodeRange(parsed, node) };
@@ -128,7 +136,9 @@ function describeActual(node: unknown): string {
   if (isMap(node)) return ', not a mapping';
   const v = (node as any)?.value;
   if (v === null || v === undefined) return ', but it is empty';
-  return `, not ${typeof v === 'string' ? `the text "${v}"` : `${typeof v} ${String(v)}`}`;
+  // The source as written: 1.0, not the parsed 1.
+  const written = isScalar(node) && node.source !== undefined ? String(node.source) : String(v);
+  return `, not ${typeof v === 'string' ? `the text "${v}"` : `${typeof v} ${written}`}`;
 }
 
 function patternHint(path: string[]): string {
