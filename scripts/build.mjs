@@ -17,6 +17,8 @@ const targets = [
   { entryPoints: ['client/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { entryPoints: ['server/main.ts'], outfile: 'dist/server.js' },
   { entryPoints: ['gateway/cli/kt.ts'], outfile: 'dist/kt.js', banner: { js: '#!/usr/bin/env node' } },
+  // ~2 MB of tokenizer tables, required lazily by dist/kt.js only for cost routing.
+  { entryPoints: ['gateway/routing/tokenizer-bundle.ts'], outfile: 'dist/tokenizer.js', sourcemap: false },
 ];
 
 const started = Date.now();
