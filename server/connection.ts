@@ -1,0 +1,198 @@
+// Protocol wiring only: documents, debounce, a parse cache per document version, and handlers that
+// forward to the pure services. A failing handler logs and answers empty; the server keeps running.
+import { dirname, join } from 'node:path';
+import {
+  CodeActionKind, DidChangeConfigurationNotification, ResponseError, ErrorCodes, TextDocumentSyncKind, TextDocuments,
+  type Connection, type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { analyzePolicy } from '../gateway/policy/analyze';
+import { loadDotEnv } from '../gateway/policy/dotenv';
+import { documentPath, globsFrom, PolicyFileFilter } from './policy-files';
+import { DEFAULT_DEBOUNCE_MS, type PolicyServerOptions } from './protocol';
+import { quickFixes } from './services/code-actions';
+import { complete } from './services/completion';
+import { diagnosticsOf } from './services/diagnostics';
+import { hover, type Environment } from './services/hover';
+import { definition, prepareRename, references, rename, RenameError } from './services/navigation';
+import { documentSymbols } from './services/symbols';
+import { PolicyView } from './services/view';
+
+export function startPolicyServer(connection: Connection): void {
+  const documents = new TextDocuments(TextDocument);
+  const views = new Map<string, { version: number; view: PolicyView }>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  let filter = new PolicyFileFilter();
+  let initGlobs: string[] | undefined;
+  let debounceMs = DEFAULT_DEBOUNCE_MS;
+  let pullConfiguration = false;
+
+  const log = (message: string) => connection.console.log(message);
+  const fail = (what: string, error: unknown) => connection.console.error(`kt: ${what} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+
+  /** The analysed view of a policy document's current version: parsed once per version. */
+  function viewOf(uri: string): PolicyView | undefined {
+    const document = documents.get(uri);
+    if (!document || !filter.matches(uri)) return undefined;
+    const cached = views.get(uri);
+    if (cached?.version === document.version) return cached.view;
+    const view = new PolicyView(analyzePolicy(document.getText()));
+    views.set(uri, { version: document.version, view });
+    return view;
+  }
+
+  function validate(uri: string): void {
+    timers.delete(uri);
+    const document = documents.get(uri);
+    if (!document) return;
+    try {
+      const view = viewOf(uri);
+      if (!view) return;
+      void connection.sendDiagnostics({ uri, version: document.version, diagnostics: diagnosticsOf(view, uri) });
+    } catch (error) {
+      fail(`checking ${uri}`, error);
+    }
+  }
+
+  function schedule(uri: string): void {
+    clearTimeout(timers.get(uri));
+    if (!filter.matches(uri)) return;
+    timers.set(uri, setTimeout(() => validate(uri), debounceMs));
+  }
+
+  /** Process env plus the .env beside the file, as the gateway reads keys. Only names and set-ness are shown. */
+  function environmentFor(uri: string): Environment {
+    const path = documentPath(uri);
+    return uri.startsWith('file:') ? { ...loadDotEnv(join(dirname(path), '.env')), ...process.env } : process.env;
+  }
+
+  function applyGlobs(globs: string[] | undefined): void {
+    const next = new PolicyFileFilter(globs ?? initGlobs);
+    if (next.globs.join('\n') === filter.globs.join('\n')) return;
+    filter = next;
+    log(`kt: policy files: ${filter.globs.join(', ')}`);
+    for (const document of documents.all()) {
+      if (filter.matches(document.uri)) schedule(document.uri);
+      else {
+        views.delete(document.uri);
+        void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+      }
+    }
+  }
+
+  async function refreshConfiguration(): Promise<void> {
+    if (!pullConfiguration) return;
+    try {
+      const kt = await connection.workspace.getConfiguration('kt');
+      applyGlobs(globsFrom(kt?.policyFiles));
+    } catch (error) {
+      fail('reading the kt configuration', error);
+    }
+  }
+
+  function guarded<P, R>(what: string, empty: R, handler: (params: P) => R): (params: P) => R {
+    return (params) => {
+      try {
+        return handler(params);
+      } catch (error) {
+        if (error instanceof ResponseError) throw error;
+        fail(what, error);
+        return empty;
+      }
+    };
+  }
+
+  connection.onInitialize((params): InitializeResult => {
+    const options = (params.initializationOptions ?? {}) as PolicyServerOptions;
+    initGlobs = globsFrom(options.policyGlobs);
+    filter = new PolicyFileFilter(initGlobs);
+    if (typeof options.debounceMs === 'number' && options.debounceMs >= 0 && Number.isFinite(options.debounceMs)) debounceMs = options.debounceMs;
+    pullConfiguration = params.capabilities.workspace?.configuration === true;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        completionProvider: { triggerCharacters: [':', ' ', '-'] },
+        hoverProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
+        renameProvider: { prepareProvider: true },
+        documentSymbolProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      },
+      serverInfo: { name: 'kt-policy-language-server', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (!pullConfiguration) return;
+    void connection.client.register(DidChangeConfigurationNotification.type, { section: 'kt' }).catch(() => undefined);
+    void refreshConfiguration();
+  });
+
+  connection.onDidChangeConfiguration(guarded('configuration change', undefined, (params) => {
+    const pushed = globsFrom((params.settings as { kt?: { policyFiles?: unknown } } | null)?.kt?.policyFiles);
+    if (pushed) applyGlobs(pushed);
+    else void refreshConfiguration();
+  }));
+
+  documents.onDidChangeContent((change) => schedule(change.document.uri));
+  documents.onDidClose((event) => {
+    clearTimeout(timers.get(event.document.uri));
+    timers.delete(event.document.uri);
+    views.delete(event.document.uri);
+    if (filter.matches(event.document.uri)) void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
+  });
+
+  connection.onCompletion(guarded('completion', [], (params) => {
+    const view = viewOf(params.textDocument.uri);
+    return view ? complete(view, params.position, environmentFor(params.textDocument.uri)) : [];
+  }));
+
+  connection.onHover(guarded('hover', null, (params) => {
+    const view = viewOf(params.textDocument.uri);
+    return view ? hover(view, params.position, environmentFor(params.textDocument.uri)) : null;
+  }));
+
+  connection.onDefinition(guarded('definition', [], (params) => {
+    const view = viewOf(params.textDocument.uri);
+    return view ? definition(view, params.textDocument.uri, params.position) : [];
+  }));
+
+  connection.onReferences(guarded('references', [], (params) => {
+    const view = viewOf(params.textDocument.uri);
+    return view ? references(view, params.textDocument.uri, params.position, params.context.includeDeclaration) : [];
+  }));
+
+  connection.onPrepareRename(guarded('prepare rename', null, (params) => {
+    const view = viewOf(params.textDocument.uri);
+    return (view && prepareRename(view, params.position)) ?? null;
+  }));
+
+  connection.onRenameRequest(guarded('rename', null, (params) => {
+    const view = viewOf(params.textDocument.uri);
+    try {
+      return (view && rename(view, params.textDocument.uri, params.position, params.newName)) ?? null;
+    } catch (error) {
+      if (error instanceof RenameError) throw new ResponseError(ErrorCodes.InvalidParams, error.message);
+      throw error;
+    }
+  }));
+
+  connection.onDocumentSymbol(guarded('document symbols', [], (params) => {
+    const view = viewOf(params.textDocument.uri);
+    return view ? documentSymbols(view) : [];
+  }));
+
+  connection.onCodeAction(guarded('code actions', [], (params) => {
+    const view = viewOf(params.textDocument.uri);
+    return view ? quickFixes(view, params.textDocument.uri, params.context.diagnostics) : [];
+  }));
+
+  connection.onShutdown(() => {
+    for (const timer of timers.values()) clearTimeout(timer);
+    timers.clear();
+  });
+
+  documents.listen(connection);
+  connection.listen();
+}
