@@ -9,11 +9,21 @@ export interface ParsedPolicy {
 }
 
 export function parsePolicyText(text: string): ParsedPolicy {
-  const lines = new LineCounter();
   // uniqueKeys off: duplicate keys are reported by our own rule with a range, not as a hard parse error.
   // logLevel error: yaml's warnings (e.g. collection keys) would otherwise go to process.emitWarning → stderr.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: false, logLevel: 'error' });
-  return { text, doc, lines };
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: false, logLevel: 'error' });
+  return { text, doc, lines: countLines(text) };
+}
+
+/**
+ * Line starts from the text itself. yaml's own LineCounter only sees newline tokens, and while recovering
+ * from a syntax error it can swallow line breaks into other tokens, which put later positions on the wrong line.
+ */
+function countLines(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  return lines;
 }
 
 export function positionAt(parsed: ParsedPolicy, offset: number): Position {
