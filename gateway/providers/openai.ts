@@ -89,8 +89,9 @@ export function createOpenAICompatible(opts: OpenAICompatibleOptions): Provider 
       // Usage always comes back; the router strips the usage chunk if the client did not ask for it.
       body.stream_options = { ...request.stream_options, include_usage: true };
     } else {
-      delete body.stream;
-      delete body.stream_options; // OpenAI rejects stream_options without stream
+      // Only delete what is there: a delete turns the object into a slow dictionary for stringify.
+      if (body.stream !== undefined) delete body.stream;
+      if (body.stream_options !== undefined) delete body.stream_options; // OpenAI rejects it without stream
     }
     opts.adjust?.(body);
     return JSON.stringify(body);

@@ -185,8 +185,10 @@ export function transportError(err: unknown, ctx: AttemptContext, stage: 'reques
   if (code && (PROTOCOL_CODES.has(code) || code.startsWith('HPE_'))) {
     return upstreamError(ctx, 'protocol', `${targetLabel(ctx)} sent an invalid HTTP response${where} (${detail})`);
   }
-  const words = (code && CONNECT_WORDS[code]) ?? 'connection failed';
-  return upstreamError(ctx, 'connect', `${targetLabel(ctx)}: ${words}${where} (${code ?? detail})`);
+  // Network failures always carry a code; anything else is a bug or garbage, not a reason to blame the network.
+  if (!code) return upstreamError(ctx, 'protocol', `${targetLabel(ctx)}: unexpected failure${where} (${detail})`);
+  const words = CONNECT_WORDS[code] ?? 'connection failed';
+  return upstreamError(ctx, 'connect', `${targetLabel(ctx)}: ${words}${where} (${code})`);
 }
 
 /** Closes a body nobody will read; the listener keeps an abort error from going unhandled. */
