@@ -1,0 +1,129 @@
+// Gateway overhead benchmark (prints figures; not a test). One run measures, on this machine:
+// requests sent directly to a fake upstream, through a minimal undici pass-through proxy (the floor
+// for Node here), and through the gateway; the gateway is judged against the floor of the same run.
+//   node bench/gateway.mjs [--quick]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { latencies, median, peakRssMiB, percentile, pool, startChild, streamTiming, throughput } from './lib/measure.mjs';
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 2 : 5;
+const SEQUENTIAL = quick ? 200 : 500;
+const THROUGHPUT_SECONDS = quick ? 2 : 4;
+const STREAMS = quick ? 10 : 30;
+
+if (!existsSync('dist/kt.js')) spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+
+const dir = mkdtempSync(join(tmpdir(), 'kt-bench-'));
+const children = [];
+const cleanup = () => {
+  for (const c of children) c.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+
+const fast = await startChild(['bench/lib/upstream.mjs'], { UPSTREAM_DELAY_MS: '0', UPSTREAM_CHUNK_GAP_MS: '2' });
+const slow = await startChild(['bench/lib/upstream.mjs'], { UPSTREAM_DELAY_MS: '20' });
+children.push(fast, slow);
+const floorFast = await startChild(['bench/lib/floor-proxy.mjs'], { UPSTREAM: fast.url });
+const floorSlow = await startChild(['bench/lib/floor-proxy.mjs'], { UPSTREAM: slow.url });
+children.push(floorFast, floorSlow);
+
+const config = `providers:
+  targets:
+    - id: fast
+      provider:
+        base_url: ${fast.url}/v1
+        secret_key_ref:
+          env: BENCH_KEY
+    - id: slow
+      provider:
+        base_url: ${slow.url}/v1
+        secret_key_ref:
+          env: BENCH_KEY
+model_groups:
+  - name: bench
+    models:
+      - provider: fast
+        model: bench-model
+  - name: bench-slow
+    models:
+      - provider: slow
+        model: bench-model
+`;
+async function startGateway(name, extra = []) {
+  const folder = join(dir, name);
+  spawnSync('mkdir', ['-p', folder]);
+  writeFileSync(join(folder, 'policy-config.yaml'), config);
+  const gw = await startChild(['dist/kt.js', 'gateway', 'start', '--config', join(folder, 'policy-config.yaml'), '--port', '0', ...extra], { BENCH_KEY: 'sk-bench-0123456789' });
+  children.push(gw);
+  gw.key = readFileSync(join(folder, '.kt', 'dev-key'), 'utf8').trim();
+  return gw;
+}
+const gateway = await startGateway('events-on');
+const gatewayNoEvents = await startGateway('events-off', ['--no-events']);
+
+const message = { messages: [{ role: 'user', content: 'Hello, how are you today?' }] };
+const upstreamBody = JSON.stringify({ model: 'bench-model', ...message });
+const upstreamStream = JSON.stringify({ model: 'bench-model', stream: true, ...message });
+function target(url, path, model, key) {
+  const body = model ? JSON.stringify({ model, ...message }) : upstreamBody;
+  const streamBody = model ? JSON.stringify({ model, stream: true, ...message }) : upstreamStream;
+  return { client: pool(url), path, body, streamBody, headers: { authorization: `Bearer ${key ?? 'sk-bench'}` } };
+}
+const paths = {
+  direct: target(fast.url, '/v1/chat/completions'),
+  floor: target(floorFast.url, '/v1/chat/completions'),
+  gateway: target(gateway.url, '/v1/chat/completions', 'bench', gateway.key),
+};
+const slowPaths = {
+  direct: target(slow.url, '/v1/chat/completions'),
+  floor: target(floorSlow.url, '/v1/chat/completions'),
+  gateway: target(gateway.url, '/v1/chat/completions', 'bench-slow', gateway.key),
+  'gateway (events off)': target(gatewayNoEvents.url, '/v1/chat/completions', 'bench-slow', gatewayNoEvents.key),
+};
+
+const fmt = (n, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+console.log(`# kt gateway benchmark — ${new Date().toISOString()}, node ${process.version}, ${ROUNDS} rounds`);
+
+// Warm-up: connections, JIT, the gateway's first-use paths.
+for (const t of [...Object.values(paths), ...Object.values(slowPaths)]) await latencies(t, 50);
+
+// 1. Added latency at concurrency 1, rounds interleaved so drift hits every path alike.
+const lat = { direct: [], floor: [], gateway: [] };
+for (let r = 0; r < ROUNDS; r++) for (const name of Object.keys(lat)) lat[name].push(...(await latencies(paths[name], SEQUENTIAL)));
+const p = (name, q) => percentile(lat[name], q);
+const added = (name, q) => p(name, q) - p('direct', q);
+console.log('\n## Added latency at concurrency 1 (ms over direct; non-streamed)');
+console.log('path      p50 total  p99 total  added p50  added p99');
+for (const name of ['direct', 'floor', 'gateway']) console.log(`${name.padEnd(9)} ${fmt(p(name, 50)).padStart(9)}  ${fmt(p(name, 99)).padStart(9)}  ${fmt(added(name, 50)).padStart(9)}  ${fmt(added(name, 99)).padStart(9)}`);
+console.log(`gateway vs floor: added p50 ${fmt(added('gateway', 50) - added('floor', 50))} ms more (target ≤ 0.2), added p99 ${fmt(added('gateway', 99) / added('floor', 99), 2)}x (target ≤ 1.25x)`);
+
+// 2. Throughput at concurrency 64 with a 20 ms upstream.
+const rps = Object.fromEntries(Object.keys(slowPaths).map((k) => [k, []]));
+for (let r = 0; r < Math.max(2, ROUNDS - 2); r++) for (const name of Object.keys(rps)) rps[name].push(await throughput(slowPaths[name], 64, THROUGHPUT_SECONDS));
+console.log('\n## Throughput at concurrency 64, upstream delay 20 ms (requests/s, median of rounds)');
+for (const name of Object.keys(rps)) console.log(`${name.padEnd(22)} ${fmt(median(rps[name]), 0).padStart(6)}`);
+console.log(`gateway / floor: ${fmt(median(rps.gateway) / median(rps.floor), 3)} (target ≥ 0.90); events on / off: ${fmt(median(rps.gateway) / median(rps['gateway (events off)']), 3)} (target ≥ 0.95)`);
+
+// 3. Streaming: time to first token and inter-chunk gap on a 64-chunk stream.
+const st = { direct: { ttft: [], gaps: [] }, floor: { ttft: [], gaps: [] }, gateway: { ttft: [], gaps: [] } };
+for (let i = 0; i < STREAMS; i++) {
+  for (const name of Object.keys(st)) {
+    const t = await streamTiming(paths[name]);
+    st[name].ttft.push(t.ttft);
+    st[name].gaps.push(...t.gaps);
+  }
+}
+console.log('\n## Streaming, 64 chunks 2 ms apart (ms)');
+console.log('path      ttft p50  added ttft  gap p50  gap p99  added gap p50');
+for (const name of Object.keys(st)) {
+  console.log(`${name.padEnd(9)} ${fmt(median(st[name].ttft)).padStart(8)}  ${fmt(median(st[name].ttft) - median(st.direct.ttft)).padStart(10)}  ${fmt(median(st[name].gaps)).padStart(7)}  ${fmt(percentile(st[name].gaps, 99)).padStart(7)}  ${fmt(median(st[name].gaps) - median(st.direct.gaps)).padStart(13)}`);
+}
+console.log(`gateway vs floor: added ttft ${fmt(median(st.gateway.ttft) - median(st.floor.ttft))} ms more (target ≤ 0.3); added gap ${fmt(median(st.gateway.gaps) - median(st.direct.gaps))} ms (target ≤ 0.2)`);
+
+console.log('\n## Peak RSS (MiB)');
+console.log(`floor ${fmt(peakRssMiB(floorFast.pid), 1)}, gateway ${fmt(peakRssMiB(gateway.pid), 1)}, gateway (events off) ${fmt(peakRssMiB(gatewayNoEvents.pid), 1)}`);
+process.exit(0);

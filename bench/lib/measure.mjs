@@ -1,0 +1,89 @@
+// Shared benchmark plumbing: child servers, percentiles, request loops over undici.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Pool } from 'undici';
+
+export function startChild(args, env = {}) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr.on('data', (d) => (output += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child did not start: ${args.join(' ')}\n${output}`)), 15_000);
+    child.stdout.on('data', (d) => {
+      output += d;
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1], pid: child.pid });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`child exited ${code}: ${output}`)));
+  });
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export const median = (values) => percentile(values, 50);
+
+/** Peak resident set size of a process, in MiB (Linux). */
+export function peakRssMiB(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+export function pool(url, connections = 64) {
+  return new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000, connect: { noDelay: true } });
+}
+
+export async function post(client, path, body, headers) {
+  const started = performance.now();
+  const res = await client.request({ method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, body });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+  return performance.now() - started;
+}
+
+/** Sequential requests: one latency per request. */
+export async function latencies(target, count) {
+  const out = [];
+  for (let i = 0; i < count; i++) out.push(await post(target.client, target.path, target.body, target.headers));
+  return out;
+}
+
+/** `concurrency` loops for `seconds`: completed requests per second. */
+export async function throughput(target, concurrency, seconds) {
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < deadline) {
+      await post(target.client, target.path, target.body, target.headers);
+      done++;
+    }
+  }));
+  return done / seconds;
+}
+
+/** One streamed request: time to first body byte and the gaps between later body reads. */
+export async function streamTiming(target) {
+  const started = performance.now();
+  const res = await target.client.request({ method: 'POST', path: target.path, headers: { 'content-type': 'application/json', ...target.headers }, body: target.streamBody });
+  let first;
+  let last;
+  const gaps = [];
+  for await (const _ of res.body) {
+    const now = performance.now();
+    if (first === undefined) first = now - started;
+    else gaps.push(now - last);
+    last = now;
+  }
+  return { ttft: first, gaps };
+}

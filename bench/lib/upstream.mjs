@@ -1,0 +1,44 @@
+// Benchmark upstream: a minimal OpenAI-compatible server (child process) with a fixed answer,
+// an optional delay, and a 64-chunk stream at a fixed gap.
+import { createServer } from 'node:http';
+
+const delayMs = Number(process.env.UPSTREAM_DELAY_MS ?? 0);
+const chunkGapMs = Number(process.env.UPSTREAM_CHUNK_GAP_MS ?? 2);
+const completion = JSON.stringify({
+  id: 'chatcmpl-bench', object: 'chat.completion', created: 1700000000, model: 'bench-model',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'The quick brown fox jumps over the lazy dog.' }, finish_reason: 'stop', logprobs: null }],
+  usage: { prompt_tokens: 12, completion_tokens: 10, total_tokens: 22 },
+});
+const chunk = (i, last) => `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1700000000, model: 'bench-model', choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: 'tok ' } : last ? {} : { content: 'tok ' }, finish_reason: last ? 'stop' : null, logprobs: null }] })}\n\n`;
+
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => (body += d));
+  req.on('end', () => {
+    const stream = body.includes('"stream":true');
+    const answer = () => {
+      if (!stream) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(completion) });
+        res.end(completion);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = 0;
+      const send = () => {
+        if (res.destroyed) return;
+        if (i < 64) {
+          res.write(chunk(i, i === 63));
+          i++;
+          setTimeout(send, chunkGapMs);
+        } else {
+          res.end('data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":64,"total_tokens":76}}\n\ndata: [DONE]\n\n');
+        }
+      };
+      send();
+    };
+    if (delayMs > 0) setTimeout(answer, delayMs);
+    else answer();
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => process.stdout.write(`listening on http://127.0.0.1:${server.address().port}\n`));
