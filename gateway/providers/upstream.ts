@@ -296,7 +296,25 @@ export function expectEventStream(res: ResponseData, ctx: AttemptContext): void 
  * Runs a 2xx event-stream body through a translator. After the end marker the rest of the body is
  * drained so the socket can be reused; if the consumer stops early or anything fails, the socket is closed.
  */
-export async function* translateStream(res: ResponseData, ctx: AttemptContext, t: StreamTranslator): AsyncGenerator<ChatCompletionChunk> {
+export function translateStream(res: ResponseData, ctx: AttemptContext, t: StreamTranslator): AsyncIterableIterator<ChatCompletionChunk> {
+  const gen = runStream(res, ctx, t);
+  let started = false;
+  // A generator's finally never runs if it is closed before its first next(); close the socket here then.
+  return {
+    next() { started = true; return gen.next(); },
+    return(value?: unknown) {
+      if (!started) discard(res.body);
+      return gen.return(value as undefined);
+    },
+    throw(err?: unknown) {
+      if (!started) discard(res.body);
+      return gen.throw(err);
+    },
+    [Symbol.asyncIterator]() { return this; },
+  };
+}
+
+async function* runStream(res: ResponseData, ctx: AttemptContext, t: StreamTranslator): AsyncGenerator<ChatCompletionChunk> {
   const body = res.body;
   let clean = false;
   try {

@@ -169,6 +169,21 @@ test('a consumer that stops reading early closes the upstream request', async ()
   assert.equal(rec.aborted, true);
 });
 
+test('a stream closed before it is ever read still closes the upstream request', async () => {
+  fake.setBehavior({ stall: 'mid-body' });
+  const stream = (await openai.stream(chat('a b c d'), ctx)) as AsyncIterableIterator<unknown>;
+  await stream.return!();
+  await fake.waitForAbort();
+});
+
+test('a connection reset mid-stream is a connect error during iteration', async () => {
+  fake.setBehavior({ reset: 'mid-body' });
+  const chunks: unknown[] = [];
+  const err = await upstreamFailure((async () => { for await (const c of await openai.stream(chat('a b c d e f'), ctx)) chunks.push(c); })());
+  assert.equal(err.kind, 'connect');
+  assert.match(err.message, /while reading the response/);
+});
+
 test('malformed JSON, wrong content type and a garbage SSE line are protocol errors', async () => {
   fake.setBehavior({ malformedJson: true });
   assert.equal((await upstreamFailure(openai.complete(chat(), ctx))).kind, 'protocol');
