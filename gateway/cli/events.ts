@@ -161,6 +161,7 @@ async function follow(
       shown.add(event.id);
       print(event);
     }
+    if (!stop.signal.aborted && source.kind === 'gateway') return fail(io, command, `the gateway at ${source.target.url} closed the event stream (stopped?)`);
     return 0;
   } finally {
     feed.close();

@@ -28,6 +28,8 @@ Options:
   --name NAME         Unique name; recorded as key_id in decision events
   --groups g1,g2      Model groups (or direct model names) the key may use; default all
   --admin             May also read the events API (/kt/v1/events)
+  --write-dev-key     Also store it in <state>/dev-key (owner-only), where the VS Code extension and
+                      'kt events --gateway' look for a key: this is how to rotate the dev key
   --state-dir DIR     State folder (default: .kt/ beside --config FILE, else ./.kt)
   --config FILE       policy-config.yaml whose .kt/ folder to use
   -h, --help          Show this help
@@ -42,7 +44,8 @@ times. Secrets are never stored, so they cannot be listed.
 const REVOKE_HELP = `Usage: kt keys revoke NAME [--state-dir DIR]
 
 Revokes the key named NAME. A running gateway notices within its next request.
-To rotate the development key: kt keys revoke dev && kt keys create --name dev2 --admin
+To rotate the development key:
+  kt keys revoke dev && kt keys create --name dev-2 --admin --write-dev-key
 `;
 
 const STATE_OPTIONS: OptionSpec = { 'state-dir': { type: 'string' }, config: { type: 'string' } };
@@ -73,7 +76,13 @@ function storeFor(values: ParsedArgs['values'], io: CliIO, create: boolean): Key
 
 function create(argv: string[], io: CliIO): number {
   const command = 'kt keys create';
-  const args = parseCommandArgs(command, argv, { ...STATE_OPTIONS, name: { type: 'string' }, groups: { type: 'string' }, admin: { type: 'boolean' } });
+  const args = parseCommandArgs(command, argv, {
+    ...STATE_OPTIONS,
+    name: { type: 'string' },
+    groups: { type: 'string' },
+    admin: { type: 'boolean' },
+    'write-dev-key': { type: 'boolean' },
+  });
   if (isUsageError(args)) return reportUsage(io, args);
   if (args.values.help) {
     io.out(CREATE_HELP);
@@ -88,9 +97,10 @@ function create(argv: string[], io: CliIO): number {
     io.err(`${command}: ${result.error}\n`);
     return 1;
   }
+  if (args.values['write-dev-key']) store.writeDevKey(result.key);
   io.out(`${result.key}\n`);
   io.err(
-    `Created key '${name}' (${describeScope(result.record)}) in ${store.path}.\n` +
+    `Created key '${name}' (${describeScope(result.record)}) in ${store.path}${args.values['write-dev-key'] ? ` and ${store.devKeyPath}` : ''}.\n` +
       `This is the only time it is shown: store it now. Clients send it as 'Authorization: Bearer <key>'; kt reads $KT_GATEWAY_KEY.\n`,
   );
   return 0;

@@ -40,6 +40,7 @@ export class EventLog {
   private fd: number | undefined;
   private day: string | undefined;
   private lastHash: string | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: EventLogOptions) {
     this.dir = eventsDir(options.stateDir);
@@ -47,7 +48,13 @@ export class EventLog {
     this.retentionDays = options.retentionDays;
     this.warn = options.onWarning ?? ((message) => process.stderr.write(`warning: ${message}\n`));
     this.now = options.now ?? (() => new Date());
-    if (this.retentionDays !== undefined) this.purge(this.retentionDays);
+    if (this.retentionDays !== undefined) {
+      const retentionDays = this.retentionDays;
+      this.purge(retentionDays);
+      // Appends purge at each day change too; the timer covers a gateway left idle over midnight.
+      this.purgeTimer = setInterval(() => this.purge(retentionDays), 3_600_000);
+      this.purgeTimer.unref();
+    }
   }
 
   /** Settings straight from the parsed policy config. */
@@ -112,6 +119,11 @@ export class EventLog {
   }
 
   close(): void {
+    clearInterval(this.purgeTimer);
+    this.closeFile();
+  }
+
+  private closeFile(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     this.day = undefined;
@@ -121,7 +133,7 @@ export class EventLog {
     const day = utcDay(this.now());
     if (this.fd !== undefined && day === this.day) return this.fd;
     const rollover = this.fd !== undefined;
-    this.close();
+    this.closeFile();
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const fd = openSync(join(this.dir, dayFileName(day)), 'a+', 0o600);
     terminateTornLine(fd);

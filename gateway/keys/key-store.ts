@@ -1,6 +1,6 @@
 // Gateway keys: `kt_gk_…` secrets shown once; only their sha256 is stored, in an owner-only keys.json.
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const KEY_PREFIX = 'kt_gk_';
@@ -47,7 +47,8 @@ export class KeyStore {
     const groups = (options.groups ?? []).map((group) => group.trim()).filter(Boolean);
     const records = this.load();
     if (records.some((record) => record.name === name)) {
-      return { error: `a key named '${name}' already exists: pick another name, or revoke it first with 'kt keys revoke ${name}'` };
+      // Names stay taken after a revoke, so a key_id in old events always means one key.
+      return { error: `a key named '${name}' already exists (names stay taken after a revoke): pick another name` };
     }
     const key = generateKey();
     const record: KeyRecord = {
@@ -95,18 +96,24 @@ export class KeyStore {
     if (this.load().length > 0) return undefined;
     const created = this.create({ name: DEV_KEY_NAME, groups: [], admin: true });
     if ('error' in created) return undefined;
-    writeFileSync(this.devKeyPath, `${created.key}\n`, { mode: 0o600 });
-    chmodSync(this.devKeyPath, 0o600);
+    this.writeDevKey(created.key);
     return created.key;
+  }
+
+  /** `<state>/dev-key`, owner-only: the key the VS Code extension and `kt events --gateway` use by default. */
+  writeDevKey(key: string): void {
+    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    writeFileSync(this.devKeyPath, `${key}\n`, { mode: 0o600 });
+    chmodSync(this.devKeyPath, 0o600);
   }
 
   /** Rereads keys.json only when it changed on disk (another `kt keys` process may have written it). */
   private load(): KeyRecord[] {
-    if (!existsSync(this.path)) {
+    const stat = statSync(this.path, { throwIfNoEntry: false });
+    if (!stat) {
       this.setRecords([], undefined);
       return this.records;
     }
-    const stat = statSync(this.path);
     const version = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
     if (version === this.loadedVersion) return this.records;
     let parsed: KeysFile;

@@ -82,3 +82,17 @@ test('--follow against a gateway streams over SSE within 100 ms', async (t) => {
   log.close();
   assert.deepEqual(c.stdout().trimEnd().split('\n').map((line) => JSON.parse(line).id), [first.id, fresh.id]);
 });
+
+test('--follow against a gateway that stops exits 1 saying so', async (t) => {
+  const stateDir = tempDir(t);
+  const log = new EventLog({ stateDir });
+  const key = 'kt_gk_followtestkey0000000000000000000000';
+  const server = await startEventsServer(log, { adminKey: key });
+  const c = capture({ env: { KT_GATEWAY_KEY: key } });
+  const done = run(['tail', '--gateway', server.url, '--follow'], c.io);
+  await c.waitFor('TIME');
+  await server.close();
+  assert.equal(await done, 1);
+  assert.match(c.stderr(), /closed the event stream/);
+  log.close();
+});

@@ -95,3 +95,17 @@ test('list on a folder without keys says how to make one, and creates nothing', 
     assert.match(help.out, /^Usage: kt keys/);
   }
 });
+
+test('create --write-dev-key rotates the key the extension reads', async (t) => {
+  const cwd = tempDir(t);
+  const stateDir = join(cwd, '.kt');
+  const first = new KeyStore(stateDir).ensureDevKey() as string;
+  assert.equal((await keys(cwd, 'revoke', 'dev')).code, 0);
+  const rotated = await keys(cwd, 'create', '--name', 'dev-2', '--admin', '--write-dev-key');
+  assert.equal(rotated.code, 0, rotated.err);
+  const key = rotated.out.trim();
+  assert.notEqual(key, first);
+  assert.equal(readFileSync(join(stateDir, 'dev-key'), 'utf8').trim(), key);
+  assert.equal(statSync(join(stateDir, 'dev-key')).mode & 0o777, 0o600);
+  assert.match(rotated.err, /dev-key/);
+});

@@ -36,7 +36,7 @@ test('names must be unique and well-formed', (t) => {
   created(store.create({ name: 'ci' }));
   const duplicate = store.create({ name: 'ci' });
   assert.ok('error' in duplicate);
-  assert.match(duplicate.error, /already exists.*kt keys revoke ci/);
+  assert.match(duplicate.error, /already exists \(names stay taken after a revoke\): pick another name/);
   const bad = store.create({ name: 'has space' });
   assert.ok('error' in bad);
   assert.match(bad.error, /invalid key name/);
