@@ -22,6 +22,9 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, Record<string, Command> | Command> = {
   policy: { lint: (argv) => runLint(argv) },
   gateway: { start: async (argv) => (await import('./gateway-start')).run(argv) },
+  events: async (argv) => (await import('./events')).run(argv),
+  keys: async (argv) => (await import('./keys')).run(argv),
+  audit: async (argv) => (await import('./audit')).run(argv),
 };
 
 export async function main(argv: string[]): Promise<number> {
