@@ -86,6 +86,10 @@ export async function runLint(argv: string[], io = { stdout: process.stdout, std
     return 2;
   }
   const env = values['check-env'] && file !== '-' ? { ...loadDotEnv(resolve(dirname(file), '.env')), ...process.env } : process.env;
+  // A reader that stops early (`kt policy lint … | head`) closes the pipe: not worth a stack trace.
+  io.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') io.stderr.write(`kt policy lint: cannot write the report: ${error.message}.\n`);
+  });
   const analysis = analyzePolicy(text, { checkEnv: values['check-env'], env });
   const shown = file === '-' ? '<stdin>' : file;
   if (values.format === 'json') io.stdout.write(`${JSON.stringify(lintReport(shown, analysis), null, 2)}\n`);
