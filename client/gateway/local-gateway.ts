@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { GatewayStatus, type GatewayState } from './gateway-state';
+import { redactSecrets } from './redact';
 
 export interface GatewayLaunch {
   /** Executable that runs the script: the editor's own runtime (with ELECTRON_RUN_AS_NODE=1) or node. */
@@ -34,7 +35,7 @@ export function gatewayArgs(a: GatewayArgs): string[] {
 export interface LocalGatewayOptions {
   /** Receives every output line of the gateway, already redacted, and the manager's own notes. */
   log: (line: string) => void;
-  /** Removes secrets from a line before it is logged or shown. */
+  /** Removes secrets from a line before it is logged or shown; gateway keys are masked by default. */
   redact?: (line: string) => string;
   readyTimeoutMs?: number;
   maxRestarts?: number;
@@ -57,7 +58,7 @@ export class LocalGateway {
 
   constructor(options: LocalGatewayOptions) {
     this.opts = {
-      redact: (line) => line,
+      redact: (line) => redactSecrets(line, []),
       readyTimeoutMs: 30_000,
       maxRestarts: 3,
       restartWindowMs: 60_000,
@@ -164,7 +165,12 @@ export class LocalGateway {
       return this.state;
     }
     if (!outcome.ok) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) {
+        // Wait for it to be gone, so a retry does not find the port still taken.
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await gone;
+      }
       this.child = undefined;
       this.note(outcome.message);
       this.status.set({ kind: 'error', message: outcome.message });

@@ -97,7 +97,6 @@ test('a gateway that never announces readiness times out, is killed, and reports
   const state = await started;
   assert.equal(state.kind, 'error');
   assert.match((state as { message: string }).message, /not ready within/);
-  await new Promise((r) => setTimeout(r, 100));
   assert.equal(isAlive(pid), false);
 });
 
@@ -150,4 +149,14 @@ test('a runtime that cannot be run is an error state, not a throw', async () => 
   const state = await gw.start({ ...launch('ok'), runtime: join(__dirname, 'no-such-runtime') });
   assert.equal(state.kind, 'error');
   assert.match((state as { message: string }).message, /could not run .*no-such-runtime|exited/);
+});
+
+test('without a redact option, gateway keys are still masked in the log and in error messages', async () => {
+  const lines: string[] = [];
+  const gw = new LocalGateway({ log: (l) => lines.push(l) });
+  const state = await gw.start(launch('ok'));
+  await gw.stop();
+  assert.equal(state.kind, 'running');
+  assert.ok(lines.some((l) => l.includes('kt_gk_***')));
+  assert.ok(lines.every((l) => !l.includes('kt_gk_dev_0123456789abcdef')));
 });

@@ -178,13 +178,13 @@ try {
     await replace.fill('primary');
     await page.keyboard.press('Control+Alt+Enter');
     await page.keyboard.press('Escape');
+    await page.locator('.monaco-editor .view-lines').first().click();
     await page.keyboard.press('Control+S');
+    await until('the fix saved to disk', () => /provider: primary\n\s+model: mock-fast/.test(readFileSync(join(workspace, 'policy-config.yaml'), 'utf8')), 15_000);
     await until('Problems without KT101', async () => {
       const text = await problemsText();
       return !/KT101/.test(text) && /No problems have been detected/.test(text);
     }, 30_000);
-    const onDisk = readFileSync(join(workspace, 'policy-config.yaml'), 'utf8');
-    if (!/provider: primary\n\s+model: mock-fast/.test(onDisk)) throw new Error('the saved file does not contain the fix');
     await shot('03-fixed.png');
   });
 
