@@ -1,6 +1,7 @@
 // Shared argv parsing for every `kt` command, over node:util parseArgs. Usage mistakes become
 // values ({ exitCode: 2, message }) that the command prints on one line, never a stack trace.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest } from '../policy/text';
 
 export interface UsageError { exitCode: 2; message: string }
 
@@ -83,34 +84,6 @@ function describeParseError(error: Error & { code?: string }, known: string[]): 
     default:
       return error.message.split('\n')[0].replace(/\.$/, '');
   }
-}
-
-/** Near-miss suggestion for typos such as --limt or --filer. */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const distance = editDistance(word, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
 }
 
 export function stringOption(values: ParsedArgs['values'], name: string): string | undefined {

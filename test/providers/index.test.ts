@@ -18,7 +18,7 @@ test('inferProviderType recognises each provider from its base_url', () => {
 });
 
 test('providerFor returns the provider of each type, and a clear error for others', () => {
-  assert.deepEqual(PROVIDER_TYPES.sort(), ['anthropic', 'azure-openai', 'mock', 'ollama', 'openai']);
+  assert.deepEqual([...PROVIDER_TYPES].sort(), ['anthropic', 'azure-openai', 'mock', 'ollama', 'openai']);
   for (const type of PROVIDER_TYPES) assert.equal(providerFor(type).type, type);
   assert.throws(() => providerFor('gemini' as never), /unknown provider type "gemini": use one of/);
 });
