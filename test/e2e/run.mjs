@@ -164,8 +164,13 @@ try {
     // Nothing else has linted yet, so what Problems shows comes from the language server.
     await page.keyboard.press('Control+Shift+M');
     await until('the language server diagnostic KT101 in Problems', async () => /KT101/.test(await problemsText()) && /Unknown provider in model group/.test(await problemsText()), 45_000);
+    // F8 jumps to the problem, so its squiggle is in view and its message shows inline.
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('F8');
     await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 20_000 });
+    await page.locator('.marker-widget', { hasText: 'KT101' }).first().waitFor({ timeout: 10_000 });
     await shot('02-problems-broken-file.png');
+    await page.keyboard.press('Escape');
   });
 
   await step('fixing the typo in the editor clears the diagnostic', async () => {
