@@ -1,5 +1,5 @@
 // The policy model's entry point: text → parsed document, outline, diagnostics and (when clean) the config.
-import { isMap, isScalar, visit, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, visit, type Node } from 'yaml';
 import { nodeRange, parsePolicyText, rangeOf, type ParsedPolicy } from './document';
 import { outlinePolicy, type PolicyOutline } from './outline';
 import { checkRules, type RuleOptions } from './rules';
@@ -91,25 +91,41 @@ function firstAliasRange(parsed: ParsedPolicy) {
 
 function duplicateKeys(parsed: ParsedPolicy): PolicyDiagnostic[] {
   const out: PolicyDiagnostic[] = [];
-  visit(parsed.doc, {
-    Map(_, map) {
-      const seen = new Map<string, Node>();
-      for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue;
-        const key = String(pair.key.value);
-        const first = seen.get(key);
-        if (first) {
-          out.push({
-            code: 'KT001',
-            severity: 'error',
-            message: `Duplicate key "${key}": YAML keys must be unique in a mapping, and only the last one would count. Remove or merge one.`,
-            range: nodeRange(parsed, pair.key as Node),
-            related: [{ range: nodeRange(parsed, first), message: `first "${key}"` }],
-          });
-        } else seen.set(key, pair.key as Node);
+  // A plain recursive walk: yaml's visit() builds a path array per node, a measurable cost on big configs.
+  const walk = (node: unknown): void => {
+    if (isMap(node)) {
+      const items = node.items;
+      // Most mappings have a handful of keys: scanning the earlier ones beats allocating a Map per mapping.
+      const seen = items.length > 16 ? new Map<string, Node>() : undefined;
+      for (let i = 0; i < items.length; i++) {
+        const pair = items[i];
+        if (isScalar(pair.key)) {
+          const key = String(pair.key.value);
+          let first: Node | undefined = seen?.get(key);
+          for (let j = 0; !seen && j < i && !first; j++) {
+            const earlier = items[j].key;
+            if (isScalar(earlier) && String(earlier.value) === key) first = earlier;
+          }
+          if (first) {
+            out.push({
+              code: 'KT001',
+              severity: 'error',
+              message: `Duplicate key "${key}": YAML keys must be unique in a mapping, and only the last one would count. Remove or merge one.`,
+              range: nodeRange(parsed, pair.key as Node),
+              related: [{ range: nodeRange(parsed, first), message: `first "${key}"` }],
+            });
+          } else seen?.set(key, pair.key as Node);
+        } else walk(pair.key);
+        walk(pair.value);
       }
-    },
-  });
+    } else if (isSeq(node)) {
+      for (const item of node.items) walk(item);
+    } else if (isPair(node)) {
+      walk(node.key);
+      walk(node.value);
+    }
+  };
+  walk(parsed.doc.contents);
   return out;
 }
 

@@ -221,3 +221,17 @@ test('a collection used as a key is reported without a runtime warning on stderr
   }
   assert.deepEqual(warnings, []);
 });
+
+test('KT001 duplicate keys are found at every depth, in flow maps and in long mappings', () => {
+  const nested = `${CLEAN}  - name: b\n    models:\n      - {provider: openai, model: a, model: b}\n`;
+  const d = only(nested);
+  assert.equal(d.code, 'KT001');
+  const line = nested.split('\n').findIndex((l) => l.includes('model: b}'));
+  const second = nested.split('\n')[line].lastIndexOf('model');
+  assert.deepEqual(d.range, { start: { line, character: second }, end: { line, character: second + 5 } });
+  // A mapping with many keys; the third "k3" is reported against the first, not the second.
+  const long = `pack:\n${Array.from({ length: 20 }, (_, i) => `  k${i}: ${i}\n`).join('')}  k3: again\n  k3: thrice\n`;
+  const dups = analyzePolicy(long).diagnostics.filter((x) => x.code === 'KT001');
+  assert.deepEqual(dups.map((x) => x.range.start.line), [21, 22]);
+  assert.deepEqual(dups.map((x) => x.related?.[0].range.start.line), [4, 4]);
+});
