@@ -57,6 +57,7 @@ function layout(lines: string[], col: number): string {
 }
 
 export function complete(view: PolicyView, position: Position, env: Environment): CompletionItem[] {
+  if (position.line < 0 || position.line >= view.lines.length) return [];
   const text = lineText(view, position.line);
   const character = Math.min(position.character, text.length);
   const place = cursorPlace(view.lines, text, position.line, character);

@@ -97,7 +97,7 @@ export function pathAt(shapes: readonly LineShape[], line: number, col: number, 
   for (let guard = 0; guard < shapes.length + 2; guard++) {
     if (mode === 'entry') {
       let parent = -1;
-      for (let j = at - 1; j >= 0; j--) {
+      for (let j = Math.min(at, shapes.length) - 1; j >= 0; j--) {
         const s = shapes[j];
         if (s.blank || s.keyCol > column) continue;
         if (s.dashes.length && s.dashes[0] >= column) continue;
@@ -123,7 +123,7 @@ export function pathAt(shapes: readonly LineShape[], line: number, col: number, 
     } else {
       let index = 0;
       let parent = -1;
-      for (let j = at - 1; j >= 0; j--) {
+      for (let j = Math.min(at, shapes.length) - 1; j >= 0; j--) {
         const s = shapes[j];
         if (s.blank) continue;
         if (s.dashes.includes(column)) {
@@ -178,7 +178,7 @@ export function siblingsAt(shapes: readonly LineShape[], line: number, col: numb
   if (includeSelf && own?.key !== undefined && own.keyCol === col) out.push({ key: own.key, value: own.value, line });
   const startsItem = own !== undefined && own.keyCol === col && own.dashes.length > 0;
   if (!startsItem) {
-    for (let j = line - 1; j >= 0; j--) {
+    for (let j = Math.min(line, shapes.length) - 1; j >= 0; j--) {
       const s = shapes[j];
       if (s.blank || s.keyCol > col || (s.dashes.length && s.dashes[0] >= col)) continue;
       if (s.keyCol < col) break;

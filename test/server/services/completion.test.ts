@@ -160,3 +160,9 @@ test('no completion inside comments or in unknown places', () => {
   assert.deepEqual(completeAt('pack:\n  name: x # |\n'), []);
   assert.deepEqual(completeAt('pack:\n  name: |\n'), []);
 });
+
+test('positions past the end of the document complete nothing', () => {
+  const view = viewOf('pack:\n  name: x\n');
+  assert.deepEqual(complete(view, { line: 7, character: 3 }, {}), []);
+  assert.deepEqual(complete(view, { line: 1, character: 99 }, {}).map((i) => i.label), []);
+});
