@@ -153,9 +153,18 @@ try {
 
   await step('open the workspace in VS Code', async () => {
     await page.goto(`http://127.0.0.1:${csPort}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
     // The extension activates on workspaceContains:**/policy-config.yaml; its status bar item says so.
-    await page.locator('.statusbar-item', { hasText: 'KT: stopped' }).waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar-item', { hasText: 'KT: stopped' }).waitFor({ timeout: 90_000 });
+  });
+
+  await step('the KT Gateway view offers a Start button while the gateway is stopped', async () => {
+    await page.locator('.activitybar [aria-label*="KT Gateway"]').first().click();
+    await page.locator('.welcome-view-content', { hasText: 'The local KT gateway is stopped' }).waitFor({ timeout: 20_000 });
+    await page.locator('.welcome-view-content .monaco-button', { hasText: 'Start Local Gateway' }).waitFor({ timeout: 5_000 });
+    await shot('01-welcome-view.png');
+    // Back to the Explorer for the editing steps.
+    await page.keyboard.press('Control+Shift+E');
   });
 
   await step('the language server underlines KT101 in the open file', async () => {
@@ -196,6 +205,11 @@ try {
   await step('"KT: Start Local Gateway" from the command palette runs the gateway', async () => {
     await runCommand('KT: Start Local Gateway');
     await page.locator('.statusbar-item', { hasText: `KT :${gatewayPort}` }).waitFor({ timeout: 60_000 });
+    // Ollama fallback is on by default: without a local Ollama the user gets one clear warning.
+    const ollamaAnswers = await fetch('http://localhost:11434/api/version', { signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
+    if (!ollamaAnswers) {
+      await page.locator('.notifications-toasts', { hasText: 'Ollama did not answer' }).first().waitFor({ timeout: 10_000 });
+    }
     await shot('04-gateway-running.png');
   });
 
@@ -215,7 +229,13 @@ try {
     await page.locator('.activitybar [aria-label*="KT Gateway"]').first().click();
     const tree = page.locator('.pane-body', { has: page.locator('.monaco-list-row', { hasText: 'fast-chat' }) });
     await until('the fast-chat group in the tree', () => tree.count().then((n) => n > 0), 30_000);
-    await page.locator('.monaco-list-row', { hasText: completion.model }).first().waitFor({ timeout: 30_000 });
+    const eventRow = page.locator('.monaco-list-row', { hasText: completion.model }).first();
+    await eventRow.waitFor({ timeout: 30_000 });
+    // Expand the summary and the event's attempts so the screenshot shows them.
+    await page.locator('.monaco-list-row', { hasText: 'Summary' }).first().locator('.monaco-tl-twistie').click();
+    await eventRow.locator('.monaco-tl-twistie').click();
+    await page.locator('.monaco-list-row', { hasText: /^\s*1\. / }).first().waitFor({ timeout: 10_000 });
+    await page.locator('.monaco-list-row', { hasText: /request.*avg \d+ ms/ }).first().waitFor({ timeout: 10_000 });
     await shot('05-routing-events.png');
   });
 
@@ -224,6 +244,19 @@ try {
     await page.locator('.monaco-editor .view-lines', { hasText: '"resolved_model"' }).first().waitFor({ timeout: 20_000 });
     await shot('06-event-json.png');
   });
+  await step('"KT: Stop Local Gateway" stops it', async () => {
+    await runCommand('KT: Stop Local Gateway');
+    await page.locator('.statusbar-item', { hasText: 'KT: stopped' }).waitFor({ timeout: 20_000 });
+    await until('the gateway port to close', async () => {
+      try {
+        await fetch(`http://127.0.0.1:${gatewayPort}/healthz`);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 10_000);
+  });
+
   await step('"KT: Lint Policy Config" lists problems of files that are not open', async () => {
     // A second policy file, never opened: only the batch lint (kt policy lint --format json) can report it.
     writeFileSync(join(workspace, 'extra.policy.yaml'), readFileSync(join(root, 'test', 'e2e', 'fixtures', 'policy-config.broken.yaml'), 'utf8').replace('name: fast-chat', 'name: extra-chat'));
