@@ -254,6 +254,8 @@ export class Ctx implements vscode.Disposable {
   }
 
   async stopGateway(): Promise<void> {
+    // Drop our own event stream first: the gateway waits for open requests before it exits.
+    this.closeFeed();
     await this.gateway.stop();
   }
 

@@ -1,6 +1,6 @@
 // Live DecisionEvents from a running gateway: a backfill from GET /kt/v1/events, then the SSE stream
-// GET /kt/v1/events/stream, reconnecting with backoff while the feed is open.
-import { request } from 'undici';
+// GET /kt/v1/events/stream, reconnecting with backoff while the feed is open. Uses the runtime's fetch
+// (no bundled HTTP client: it halves the extension bundle).
 import type { DecisionEvent } from '../../gateway/events/decision-event';
 import { SseParser } from './sse-parser';
 
@@ -48,13 +48,13 @@ export class EventFeed {
   async backfill(): Promise<void> {
     const base = this.opts.baseUrl.replace(/\/$/, '');
     try {
-      const res = await request(`${base}/kt/v1/events?limit=${this.opts.backfill}`, { headers: this.headers(), signal: this.abort.signal });
-      if (res.statusCode !== 200) {
-        await res.body.dump();
-        this.opts.onProblem?.(`events backfill: HTTP ${res.statusCode}${res.statusCode === 401 || res.statusCode === 403 ? ' (the key is not an admin key)' : ''}`);
+      const res = await fetch(`${base}/kt/v1/events?limit=${this.opts.backfill}`, { headers: this.headers(), signal: this.abort.signal });
+      if (res.status !== 200) {
+        await res.arrayBuffer().catch(() => undefined);
+        this.opts.onProblem?.(`events backfill: HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (the key is not an admin key)' : ''}`);
         return;
       }
-      const body = (await res.body.json()) as { data?: DecisionEvent[] };
+      const body = (await res.json()) as { data?: DecisionEvent[] };
       // The API lists newest first; the feed delivers oldest first, like the stream.
       this.deliver([...(body.data ?? [])].reverse());
     } catch (err) {
@@ -68,14 +68,13 @@ export class EventFeed {
     let connections = 0;
     while (!this.closed) {
       try {
-        const res = await request(`${base}/kt/v1/events/stream`, {
+        const res = await fetch(`${base}/kt/v1/events/stream`, {
           headers: { ...this.headers(), accept: 'text/event-stream' },
           signal: this.abort.signal,
-          bodyTimeout: 0,
         });
-        if (res.statusCode !== 200) {
-          await res.body.dump();
-          this.opts.onProblem?.(`events stream: HTTP ${res.statusCode}`);
+        if (res.status !== 200 || !res.body) {
+          await res.arrayBuffer().catch(() => undefined);
+          this.opts.onProblem?.(`events stream: HTTP ${res.status}`);
         } else {
           // Subscribed first, then backfilled: nothing published while we were away is missed
           // (duplicates are dropped by id).
@@ -89,8 +88,8 @@ export class EventFeed {
               this.opts.onProblem?.('events stream: skipped a message that is not JSON');
             }
           });
-          res.body.setEncoding('utf8');
-          for await (const chunk of res.body) parser.push(chunk as string);
+          const decoder = new TextDecoder();
+          for await (const chunk of res.body) parser.push(decoder.decode(chunk, { stream: true }));
         }
       } catch (err) {
         if (this.closed) return;

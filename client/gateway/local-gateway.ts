@@ -2,7 +2,6 @@
 // crashes (a bounded number of times), and stops it cleanly. No editor API here, so tests drive it directly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { request } from 'undici';
 import { GatewayStatus, type GatewayState } from './gateway-state';
 import { redactSecrets } from './redact';
 
@@ -213,9 +212,9 @@ async function waitForHealthz(baseUrl: string, gaveUp: () => boolean): Promise<v
   for (;;) {
     if (gaveUp()) return new Promise(() => {}); // the exit branch of the race answers instead
     try {
-      const res = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000 });
-      await res.body.dump();
-      if (res.statusCode === 200) return;
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
     } catch {
       // not accepting connections yet
     }

@@ -1,6 +1,5 @@
 // Asks a local Ollama whether it runs and which models it has pulled, with a short timeout so a
 // missing Ollama never slows the gateway's start.
-import { request } from 'undici';
 
 export const OLLAMA_URL = 'http://localhost:11434';
 
@@ -13,12 +12,12 @@ export interface OllamaProbe {
 }
 
 async function getJson(url: string, timeoutMs: number): Promise<unknown> {
-  const res = await request(url, { signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-  if (res.statusCode !== 200) {
-    await res.body.dump();
-    throw new Error(`${new URL(url).pathname} answered HTTP ${res.statusCode}`);
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (res.status !== 200) {
+    await res.arrayBuffer().catch(() => undefined);
+    throw new Error(`${new URL(url).pathname} answered HTTP ${res.status}`);
   }
-  return res.body.json();
+  return res.json();
 }
 
 export async function probeOllama(baseUrl = OLLAMA_URL, timeoutMs = 800): Promise<OllamaProbe> {
