@@ -12,7 +12,7 @@ import { describeState, type GatewayState } from './gateway/gateway-state';
 import { EventFeed } from './events/event-feed';
 import { EventsTreeModel } from './events/events-tree-model';
 import { planOllamaFallback, probeOllama, type OllamaFallbackPlan } from './ollama/ollama-probe';
-import { keyEnvNames } from './policy/policy-files';
+import { providerKeyEnv } from './policy/policy-files';
 import { runPolicyLint, type KtRuntime } from './policy/lint-runner';
 import { EventsTreeProvider } from './views/events-tree';
 import { EVENT_SCHEME, EventDocumentProvider } from './views/event-document';
@@ -185,18 +185,8 @@ export class Ctx implements vscode.Disposable {
   }
 
   async providerKeyEnv(configPath: string): Promise<Record<string, string>> {
-    const env: Record<string, string> = {};
-    let names: string[] = [];
-    try {
-      names = keyEnvNames(await readFile(configPath, 'utf8'));
-    } catch {
-      // A config that does not parse is reported by the gateway's own lint on start.
-    }
-    for (const name of names) {
-      const value = await this.extension.secrets.get(this.secretName(name));
-      if (value) env[name] = value;
-    }
-    return env;
+    const text = await readFile(configPath, 'utf8').catch(() => '');
+    return providerKeyEnv(text, (name) => Promise.resolve(this.extension.secrets.get(this.secretName(name))));
   }
 
   // ---------------------------------------------------------------- gateway

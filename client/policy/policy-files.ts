@@ -22,6 +22,26 @@ export function keyEnvNames(yamlText: string): string[] {
   return names;
 }
 
+/**
+ * The provider keys a gateway start passes in its environment: each `secret_key_ref.env` of the config
+ * whose value the store (VS Code's SecretStorage) holds. A config that does not parse gives none; the
+ * gateway's own start-up lint reports it.
+ */
+export async function providerKeyEnv(configText: string, lookup: (envName: string) => Promise<string | undefined>): Promise<Record<string, string>> {
+  let names: string[] = [];
+  try {
+    names = keyEnvNames(configText);
+  } catch {
+    return {};
+  }
+  const env: Record<string, string> = {};
+  for (const name of names) {
+    const value = await lookup(name);
+    if (value) env[name] = value;
+  }
+  return env;
+}
+
 /** Env var names are passed to a process environment: keep to the portable shape. */
 export function isValidEnvName(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);

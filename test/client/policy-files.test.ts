@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isValidEnvName, keyEnvNames, parseLintReport } from '../../client/policy/policy-files';
+import { isValidEnvName, keyEnvNames, parseLintReport, providerKeyEnv } from '../../client/policy/policy-files';
 import { eventAsCurl } from '../../client/events/event-curl';
 import { decisionEvent } from './fixtures/events';
 
@@ -43,4 +43,15 @@ test('eventAsCurl replays the request shape with the key from $KT_GATEWAY_KEY, n
   assert.match(curl, /"model":"it'\\''s-group"/);
   assert.match(curl, /"stream":true/);
   assert.doesNotMatch(curl, /kt_gk_/);
+});
+
+test('providerKeyEnv passes only the stored keys the config names, and nothing for a config that does not parse', async () => {
+  const text = readFileSync(join(__dirname, 'fixtures', 'keys.policy.yaml'), 'utf8');
+  const store = new Map([
+    ['OPENAI_API_KEY', 'sk-openai-canary'],
+    ['UNRELATED_KEY', 'sk-not-named-by-the-config'],
+  ]);
+  const lookup = async (name: string) => store.get(name);
+  assert.deepEqual(await providerKeyEnv(text, lookup), { OPENAI_API_KEY: 'sk-openai-canary' });
+  assert.deepEqual(await providerKeyEnv('providers: [\n  - {', lookup), {});
 });
