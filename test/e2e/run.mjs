@@ -68,6 +68,7 @@ async function step(name, fn) {
 }
 
 const children = [];
+const squatters = [];
 let browser;
 let failure;
 const work = mkdtempSync(join(tmpdir(), 'kt-e2e-'));
@@ -88,7 +89,12 @@ try {
   mkdirSync(join(userDir, 'User'), { recursive: true });
   mkdirSync(workspace, { recursive: true });
   copyFileSync(join(root, 'test', 'e2e', 'fixtures', 'policy-config.broken.yaml'), join(workspace, 'policy-config.yaml'));
-  const gatewayPort = await freePort();
+  // The configured port is taken by someone else: Start must say so and offer the next free one.
+  const busyPort = await freePort();
+  const squatter = createServer();
+  await new Promise((r) => squatter.listen(busyPort, '127.0.0.1', r));
+  squatters.push(squatter);
+  let gatewayPort;
   writeFileSync(
     join(userDir, 'User', 'settings.json'),
     JSON.stringify(
@@ -99,7 +105,7 @@ try {
         'extensions.ignoreRecommendations': true,
         'telemetry.telemetryLevel': 'off',
         'update.mode': 'none',
-        'kt.gateway.port': gatewayPort,
+        'kt.gateway.port': busyPort,
       },
       null,
       2,
@@ -202,15 +208,22 @@ try {
     await shot('03-fixed.png');
   });
 
-  await step('"KT: Start Local Gateway" from the command palette runs the gateway', async () => {
+  await step('"KT: Start Local Gateway" from the command palette: busy port offered the next free one, gateway runs', async () => {
     await runCommand('KT: Start Local Gateway');
+    const toast = page.locator('.notification-toast', { hasText: `port ${busyPort} is busy` }).first();
+    await toast.waitFor({ timeout: 20_000 });
+    const useButton = toast.locator('.monaco-button', { hasText: /^Use port \d+$/ }).first();
+    gatewayPort = Number((await useButton.innerText()).match(/\d+/)[0]);
+    if (gatewayPort === busyPort) throw new Error('offered the busy port again');
+    await shot('04-port-busy.png');
+    await useButton.click();
     await page.locator('.statusbar-item', { hasText: `KT :${gatewayPort}` }).waitFor({ timeout: 60_000 });
     // Ollama fallback is on by default: without a local Ollama the user gets one clear warning.
     const ollamaAnswers = await fetch('http://localhost:11434/api/version', { signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
     if (!ollamaAnswers) {
       await page.locator('.notifications-toasts', { hasText: 'Ollama did not answer' }).first().waitFor({ timeout: 10_000 });
     }
-    await shot('04-gateway-running.png');
+    await shot('05-gateway-running.png');
   });
 
   const completion = await step('a request with the openai SDK, using the dev key from the state dir', async () => {
@@ -236,13 +249,13 @@ try {
     await eventRow.locator('.monaco-tl-twistie').click();
     await page.locator('.monaco-list-row', { hasText: /^\s*1\. / }).first().waitFor({ timeout: 10_000 });
     await page.locator('.monaco-list-row', { hasText: /request.*avg \d+ ms/ }).first().waitFor({ timeout: 10_000 });
-    await shot('05-routing-events.png');
+    await shot('06-routing-events.png');
   });
 
   await step('clicking the event opens its JSON read-only', async () => {
     await page.locator('.monaco-list-row', { hasText: completion.model }).first().click();
     await page.locator('.monaco-editor .view-lines', { hasText: '"resolved_model"' }).first().waitFor({ timeout: 20_000 });
-    await shot('06-event-json.png');
+    await shot('07-event-json.png');
   });
   await step('"KT: Stop Local Gateway" stops it', async () => {
     await runCommand('KT: Stop Local Gateway');
@@ -265,7 +278,7 @@ try {
       const text = await problemsText();
       return /extra\.policy\.yaml/.test(text) && /KT101/.test(text) && /"extra-chat"/.test(text);
     }, 30_000);
-    await shot('07-lint-command-problems.png');
+    await shot('08-lint-command-problems.png');
   });
 } catch (err) {
   failure = err;
@@ -275,6 +288,7 @@ try {
   }
 } finally {
   await browser?.close().catch(() => {});
+  for (const s of squatters) s.close();
   for (const child of children) {
     try {
       process.kill(-child.pid, 'SIGTERM');
