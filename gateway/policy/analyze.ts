@@ -2,6 +2,7 @@
 import { isMap, isPair, isScalar, isSeq, visit, type Node } from 'yaml';
 import { nodeRange, parsePolicyText, rangeOf, type ParsedPolicy } from './document';
 import { outlinePolicy, type PolicyOutline } from './outline';
+import { reparsePolicyText } from './incremental';
 import { checkRules, type RuleOptions } from './rules';
 import { checkSchema } from './schema-check';
 import type { PolicyConfig, PolicyDiagnostic } from './types';
@@ -16,8 +17,13 @@ export interface PolicyAnalysis {
   config?: PolicyConfig;
 }
 
-export function analyzePolicy(text: string, options: RuleOptions = {}): PolicyAnalysis {
-  const parsed = parsePolicyText(text);
+export interface AnalyzeOptions extends RuleOptions {
+  /** Editors: reparse only changed blocks of this earlier result's parse (`true`: first parse of a series). */
+  incremental?: ParsedPolicy | true;
+}
+
+export function analyzePolicy(text: string, options: AnalyzeOptions = {}): PolicyAnalysis {
+  const parsed = options.incremental ? reparsePolicyText(text, options.incremental === true ? undefined : options.incremental) : parsePolicyText(text);
   const diagnostics = syntaxDiagnostics(parsed);
   let outline: PolicyOutline = { targets: [], groups: [], chain: [], configuredPolicies: new Map() };
   let value: unknown;
