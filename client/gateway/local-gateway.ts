@@ -107,7 +107,8 @@ export class LocalGateway {
       clearTimeout(timer);
     }
     this.child = undefined;
-    if (this.state.kind !== 'error') this.status.set({ kind: 'stopped' });
+    // An explicit stop also clears an error: the user has seen it and wants a clean slate.
+    if (this.state.kind !== 'stopped') this.status.set({ kind: 'stopped' });
   }
 
   private note(line: string): void {

@@ -87,6 +87,8 @@ test('a gateway that exits before it is ready (lint errors) ends in the error st
   assert.equal(state.kind, 'error');
   assert.match((state as { message: string }).message, /exited with code 1 before it was ready/);
   assert.match((state as { message: string }).message, /KT101 Unknown provider/);
+  await gw.stop();
+  assert.equal(gw.state.kind, 'stopped');
 });
 
 test('a gateway that never announces readiness times out, is killed, and reports why', async () => {
