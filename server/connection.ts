@@ -36,7 +36,9 @@ export function startPolicyServer(connection: Connection): void {
     if (!document || !filter.matches(uri)) return undefined;
     const cached = views.get(uri);
     if (cached?.version === document.version) return cached.view;
-    const view = new PolicyView(analyzePolicy(document.getText()));
+    // The previous version lends its unchanged YAML blocks to this parse and is dropped with it.
+    views.delete(uri);
+    const view = new PolicyView(analyzePolicy(document.getText(), { incremental: cached?.view.parsed ?? true }));
     views.set(uri, { version: document.version, view });
     return view;
   }

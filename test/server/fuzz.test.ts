@@ -43,7 +43,13 @@ test(`the server survives ${EDITS} random edits (seed ${SEED})`, { timeout: 120_
     if (p.type === MessageType.Error) errors.push(p.message);
   });
   const uri = 'file:///fuzz/policy-config.yaml';
-  let doc = TextDocument.create(uri, 'yaml', 1, fixture('policy-config.yaml'));
+  // Big enough (about 300 lines) that the incremental parser splits lists into blocks and reuses them.
+  const extraGroups = Array.from({ length: 20 }, (_, g) => [
+    `  - name: extra-${g}`, `    strategy: ${g % 2 ? 'fallback' : 'weighted'}`, '    models:',
+    '      - provider: openai', '        model: gpt-4o-mini', `        ${g % 2 ? 'timeout_ms: 4000' : 'weight: 60'}`,
+    '      - provider: anthropic', '        model: claude-3-5-haiku', `        ${g % 2 ? 'timeout_ms: 9000' : 'weight: 40'}`,
+  ].join('\n')).join('\n');
+  let doc = TextDocument.create(uri, 'yaml', 1, `${fixture('policy-config.yaml')}${extraGroups}\n`);
   const texts = new Map<number, string>([[1, doc.getText()]]);
   let answered = 0;
 
