@@ -147,7 +147,7 @@ export function startPolicyServer(connection: Connection): void {
 
   connection.onCompletion(guarded('completion', [], (params) => {
     const view = viewOf(params.textDocument.uri);
-    return view ? complete(view, params.position, environmentFor(params.textDocument.uri)) : [];
+    return view ? complete(view, params.position, environmentFor(params.textDocument.uri), params.context?.triggerCharacter) : [];
   }));
 
   connection.onHover(guarded('hover', null, (params) => {

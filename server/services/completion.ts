@@ -56,10 +56,12 @@ function layout(lines: string[], col: number): string {
   return lines.map((l, i) => (i === 0 ? l : `${' '.repeat(col)}${l}`)).join('\n');
 }
 
-export function complete(view: PolicyView, position: Position, env: Environment): CompletionItem[] {
+export function complete(view: PolicyView, position: Position, env: Environment, triggerCharacter?: string): CompletionItem[] {
   if (position.line < 0 || position.line >= view.lines.length) return [];
   const text = lineText(view, position.line);
   const character = Math.min(position.character, text.length);
+  // A typed space asks for values after `key: ` or `- `, not for keys while indenting a new line.
+  if (triggerCharacter === ' ' && !/[:-] $/.test(text.slice(0, character))) return [];
   const place = cursorPlace(view.lines, text, position.line, character);
   if (place.kind === 'none') return [];
   const range: Range = { start: { line: position.line, character: place.start }, end: { line: position.line, character: place.end } };

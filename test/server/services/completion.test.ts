@@ -166,3 +166,11 @@ test('positions past the end of the document complete nothing', () => {
   assert.deepEqual(complete(view, { line: 7, character: 3 }, {}), []);
   assert.deepEqual(complete(view, { line: 1, character: 99 }, {}).map((i) => i.label), []);
 });
+
+test('a typed space completes values after "key: " but not while indenting', () => {
+  const { text, position } = caret('model_groups:\n  - name: a\n    strategy: |\n');
+  assert.equal(complete(viewOf(text), position, {}, ' ').length, 4);
+  const indent = caret('model_groups:\n  - name: a\n    |\n');
+  assert.deepEqual(complete(viewOf(indent.text), indent.position, {}, ' '), []);
+  assert.ok(complete(viewOf(indent.text), indent.position, {}).length > 0);
+});
