@@ -2,7 +2,7 @@
 import { request } from 'undici';
 import type { DecisionEvent } from './decision-event';
 import { EventQueue, type LiveFeed } from './follow';
-import { SseParser } from './sse';
+import { parseSse } from '../providers/sse';
 
 export interface GatewayTarget { url: string; key: string }
 export interface GatewayError { error: string }
@@ -45,19 +45,21 @@ export async function openEventStream(target: GatewayTarget, filters: string[]):
   }
   if (response.statusCode !== 200) return { error: describeFailure(target, response.statusCode, await response.body.text()) };
   const queue = new EventQueue();
-  const parser = new SseParser();
-  response.body.setEncoding('utf8');
-  response.body.on('data', (chunk: string) => {
-    for (const data of parser.push(chunk)) {
-      try {
-        queue.push(JSON.parse(data) as DecisionEvent);
-      } catch {
-        // a malformed frame is dropped; the stream goes on
+  void (async () => {
+    try {
+      for await (const { data } of parseSse(response.body)) {
+        try {
+          queue.push(JSON.parse(data) as DecisionEvent);
+        } catch {
+          // a malformed frame is dropped; the stream goes on
+        }
       }
+    } catch {
+      // aborted by close() or the gateway went away: either way the feed ends
+    } finally {
+      queue.end();
     }
-  });
-  response.body.on('end', () => queue.end());
-  response.body.on('error', () => queue.end());
+  })();
   return {
     events: queue,
     close() {

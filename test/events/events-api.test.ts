@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { get } from 'node:http';
 import { request } from 'undici';
 import { EventLog } from '../../gateway/events/event-log';
-import { SseParser } from '../../gateway/events/sse';
+import { parseSse } from '../../gateway/providers/sse';
 import type { DecisionEvent } from '../../gateway/events/decision-event';
 import { abEvent, blockedEvent, fallbackEvent, sampleEvent } from './fixtures/sample-events';
 import { startEventsServer } from './fixtures/events-server';
@@ -79,15 +79,18 @@ test('the SSE stream delivers a new event within 100 ms, honours filters and cle
   const response = await request(`${url}/kt/v1/events/stream?filter=${encodeURIComponent('decision=blocked')}`, { signal: controller.signal });
   assert.equal(response.statusCode, 200);
   assert.match(String(response.headers['content-type']), /^text\/event-stream/);
-  const parser = new SseParser();
   const received: Array<{ event: DecisionEvent; at: number }> = [];
   let arrived: () => void = () => undefined;
-  response.body.setEncoding('utf8');
-  response.body.on('data', (chunk: string) => {
-    for (const data of parser.push(chunk)) received.push({ event: JSON.parse(data), at: performance.now() });
-    if (received.length) arrived();
-  });
-  response.body.on('error', () => undefined);
+  void (async () => {
+    try {
+      for await (const { data } of parseSse(response.body)) {
+        received.push({ event: JSON.parse(data), at: performance.now() });
+        arrived();
+      }
+    } catch {
+      // the test aborts the stream at its end
+    }
+  })();
   const listenersBefore = (log as unknown as { listeners: Set<unknown> }).listeners.size;
   assert.equal(listenersBefore, 1);
   log.append(sampleEvent());
