@@ -1,7 +1,7 @@
 // Language server latency on generated policy configs of 1,000 and 10,000 lines, ours (dist/server.js)
 // next to yaml-language-server 1.x configured with our schema, in the same run. Prints figures.
 //
-//   npm run build && node bench/lsp.mjs [--sizes 1000,10000] [--edits 15] [--requests 40]
+//   npm run build && node bench/lsp.mjs [--sizes 1000,10000] [--edits 15] [--requests 100]
 //
 // Diagnostics: time from didChange to the publishDiagnostics for that change. Our server runs with
 // initializationOptions { debounceMs: 0 }; yaml-language-server has a fixed 200 ms validation delay,
@@ -20,7 +20,7 @@ import { StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js
 
 const ROOT = resolve(import.meta.dirname, '..');
 const YAML_LS_DELAY_MS = 200;
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, edits: { type: 'string', default: '15' }, requests: { type: 'string', default: '40' } } });
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, edits: { type: 'string', default: '15' }, requests: { type: 'string', default: '100' } } });
 const SIZES = values.sizes.split(',').map(Number);
 const EDITS = Number(values.edits);
 const REQUESTS = Number(values.requests);
@@ -140,7 +140,7 @@ function positionOf(text, needle, offsetInNeedle, fromLine) {
 }
 
 async function timeRequests(fn) {
-  for (let i = 0; i < 5; i++) await fn(); // warm-up
+  for (let i = 0; i < 10; i++) await fn(); // warm-up
   const samples = [];
   for (let i = 0; i < REQUESTS; i++) {
     const t = performance.now();

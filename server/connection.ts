@@ -62,10 +62,18 @@ export function startPolicyServer(connection: Connection): void {
     timers.set(uri, setTimeout(() => validate(uri), debounceMs));
   }
 
+  const environments = new Map<string, { read: number; env: Environment }>();
   /** Process env plus the .env beside the file, as the gateway reads keys. Only names and set-ness are shown. */
   function environmentFor(uri: string): Environment {
-    const path = documentPath(uri);
-    return uri.startsWith('file:') ? { ...loadDotEnv(join(dirname(path), '.env')), ...process.env } : process.env;
+    if (!uri.startsWith('file:')) return process.env;
+    const dir = dirname(documentPath(uri));
+    const now = Date.now();
+    const cached = environments.get(dir);
+    // Re-read at most every 2 s: hovers and completions come in bursts while typing.
+    if (cached && now - cached.read < 2000) return cached.env;
+    const env = { ...loadDotEnv(join(dir, '.env')), ...process.env };
+    environments.set(dir, { read: now, env });
+    return env;
   }
 
   function applyGlobs(globs: string[] | undefined): void {
