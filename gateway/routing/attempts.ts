@@ -80,16 +80,20 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
         return { kind: 'completion', completion, model, target, attempts, ttftMs: round(performance.now() - options.startedAt) };
       }
       const iterable = await provider.stream(options.request, ctx);
-      const rest = iterable[Symbol.asyncIterator]();
+      const upstream = iterable[Symbol.asyncIterator]();
       // The stream is committed only once its first chunk is here: until then it may still fall back.
-      const first = await rest.next();
+      const first = await upstream.next();
       if (timer) clearTimeout(timer);
       options.latency.record(modelKey(model), performance.now() - started);
       attempts.push(attemptOf(model, 'success', started));
+      const idle = model.timeout_ms ? idleBounded(upstream, model.timeout_ms, controller, `${target.id}/${model.model}`) : undefined;
       return {
-        kind: 'stream', first: first.done ? undefined : first.value, rest, model, target, attempts,
+        kind: 'stream', first: first.done ? undefined : first.value, rest: idle?.rest ?? upstream, model, target, attempts,
         ttftMs: round(performance.now() - options.startedAt),
-        release: () => options.clientSignal.removeEventListener('abort', onClientAbort),
+        release: () => {
+          idle?.stop();
+          options.clientSignal.removeEventListener('abort', onClientAbort);
+        },
       };
     } catch (caught) {
       release();
@@ -105,6 +109,49 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
     }
   }
   return { kind: 'exhausted', attempts };
+}
+
+/**
+ * After the first chunk, `timeout_ms` also bounds each wait for the next chunk: an upstream that stalls
+ * mid-stream is cut off with a `timeout` error instead of holding the client until the socket times out.
+ * Only time spent waiting on the upstream counts, not time spent waiting for a slow client to read.
+ */
+function idleBounded(
+  upstream: AsyncIterator<ChatCompletionChunk>,
+  timeoutMs: number,
+  controller: AbortController,
+  label: string,
+): { rest: AsyncIterator<ChatCompletionChunk>; stop: () => void } {
+  let waiting = false;
+  let idled = false;
+  const timer = setTimeout(() => {
+    if (!waiting) return;
+    idled = true;
+    controller.abort();
+  }, timeoutMs);
+  const stop = () => clearTimeout(timer);
+  const rest: AsyncIterator<ChatCompletionChunk> = {
+    async next() {
+      waiting = true;
+      timer.refresh();
+      try {
+        const r = await upstream.next();
+        if (r.done) stop();
+        return r;
+      } catch (error) {
+        stop();
+        if (idled) throw new UpstreamError('timeout', `no stream data from ${label} for timeout_ms ${timeoutMs} after the first chunk`);
+        throw error;
+      } finally {
+        waiting = false;
+      }
+    },
+    async return(value?: unknown) {
+      stop();
+      return upstream.return ? upstream.return(value) : { done: true, value: undefined };
+    },
+  };
+  return { rest, stop };
 }
 
 function asUpstream(caught: unknown, fallback: string): UpstreamError {
