@@ -129,8 +129,10 @@ async function streamAnswer(res: ServerResponse, gw: GatewayContext, rec: Reques
   rec.resolvedModel = outcome.model.model;
   const wantsUsage = request.stream_options?.include_usage === true;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...routingHeaders(rec, outcome) });
+  let finished = false;
   const write = (chunk: ChatCompletionChunk): boolean => {
     if (chunk.usage) rec.usage = chunk.usage;
+    if (!finished) for (const c of chunk.choices) if (c.finish_reason) finished = true;
     if (!wantsUsage && 'usage' in chunk) {
       // Usage was asked of the upstream for the event; the client did not ask for it.
       if (chunk.choices.length === 0) return true;
@@ -147,6 +149,8 @@ async function streamAnswer(res: ServerResponse, gw: GatewayContext, rec: Reques
       if (!write(next.value) && !res.destroyed) await drained(res);
       if (res.destroyed) throw new Error('client disconnected');
     }
+    // A stream that stops before any finish_reason was cut: ending it cleanly would pass off a truncated answer as whole.
+    if (!finished) throw new Error('the upstream stream ended before the model finished (no finish_reason)');
     res.end('data: [DONE]\n\n');
     record(gw, rec, 'allowed', 200, null);
   } catch (error) {
