@@ -213,6 +213,8 @@ try {
     const toast = page.locator('.notification-toast', { hasText: `port ${busyPort} is busy` }).first();
     await toast.waitFor({ timeout: 20_000 });
     const useButton = toast.locator('.monaco-button', { hasText: /^Use port \d+$/ }).first();
+    await useButton.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.waitForTimeout(400); // let the toast finish sliding in for the screenshot
     gatewayPort = Number((await useButton.innerText()).match(/\d+/)[0]);
     if (gatewayPort === busyPort) throw new Error('offered the busy port again');
     await shot('04-port-busy.png');
