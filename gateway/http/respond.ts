@@ -61,6 +61,9 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
       if (done) return;
       const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return finish({ ok: false, status: 400, code: 'invalid_json', message: 'The request body is empty. Send a JSON object such as {"model": "fast-chat", "messages": [{"role": "user", "content": "Hello"}]}.' });
+      if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+        return finish({ ok: false, status: 400, code: 'invalid_json', message: `The request body nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep. Send a chat completion request with "model" and "messages"; no field needs that depth.` });
+      }
       try {
         finish({ ok: true, value: JSON.parse(text) });
       } catch (error) {
@@ -70,6 +73,35 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
     req.on('error', () => finish({ ok: false, status: 400, code: 'bad_request', message: 'The request body could not be read.' }));
     req.on('aborted', () => finish({ ok: false, status: 400, code: 'bad_request', message: 'The client closed the request before sending its body.' }));
   });
+}
+
+/** Deeper bodies are refused before parsing: they block the event loop in JSON.parse and overflow the stack in JSON.stringify. */
+export const MAX_JSON_DEPTH = 128;
+
+/** Whether JSON text opens more than `max` nested arrays/objects; strings are skipped with indexOf. */
+export function nestedDeeperThan(text: string, max: number): boolean {
+  if (text.length <= 2 * max) return false; // each level needs two characters
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      // Jump to the closing quote: one preceded by an even number of backslashes.
+      for (;;) {
+        const q = text.indexOf('"', i + 1);
+        if (q === -1) return false; // unterminated string: JSON.parse reports it
+        let slashes = 0;
+        while (text.charCodeAt(q - 1 - slashes) === 92 /* \ */) slashes++;
+        i = q;
+        if (slashes % 2 === 0) break;
+      }
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function tooLarge(limit: number): BodyResult {
