@@ -99,7 +99,7 @@ async function answer(res: ServerResponse, gw: GatewayContext, rec: RequestRecor
       rec.served = outcome.model;
       const status = outcome.error.status ?? 400;
       const body = outcome.error.body ?? errorBody(outcome.error.message, typeForStatus(status));
-      sendJson(res, status, body, { 'x-kt-event-id': rec.id, 'x-kt-provider': outcome.target.id, 'x-kt-resolved-model': outcome.model.model });
+      sendJson(res, status, body, { 'x-kt-event-id': rec.id, 'x-kt-provider': outcome.target.id, 'x-kt-resolved-model': headerSafe(outcome.model.model) });
       record(gw, rec, 'error', status, `${outcome.target.id}/${outcome.model.model} answered HTTP ${status}: ${body.error.message}`);
       return;
     }
@@ -114,9 +114,14 @@ async function answer(res: ServerResponse, gw: GatewayContext, rec: RequestRecor
   }
 }
 
+/** A header value from text the client or an upstream chose (a direct model name): printable ASCII as is, the rest percent-encoded. */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
 function routingHeaders(rec: RequestRecord, outcome: { model: RoutedModel; target: { id: string } }): Record<string, string> {
   return {
-    'x-kt-resolved-model': outcome.model.model,
+    'x-kt-resolved-model': headerSafe(outcome.model.model),
     'x-kt-provider': outcome.target.id,
     'x-kt-fallback-count': String(rec.attempts.length - 1),
     'x-kt-event-id': rec.id,
