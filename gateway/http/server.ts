@@ -16,7 +16,7 @@ import { DispatcherCache, RoutingTable, type OllamaFallback } from '../runtime/r
 import { authMessage, handleChatCompletions } from './chat';
 import { handleEventsRequest } from './events-api';
 import type { GatewayContext, Logger } from './gateway-context';
-import { sendError, sendJson } from './respond';
+import { errorBody, sendError, sendJson } from './respond';
 
 export interface GatewayOptions {
   configPath: string;
@@ -33,6 +33,8 @@ export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
   /** Longest wait for in-flight requests on shutdown. */
   drainTimeoutMs?: number;
+  /** Longest time a client may take to send a request's headers (default 15 s); slower ones get 408 and are closed. */
+  headersTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -76,14 +78,24 @@ export class Gateway {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       facts: modelFacts,
     };
-    this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 15_000, requestTimeout: 120_000 }, (req, res) => this.handle(req, res));
+    const headersTimeout = options.headersTimeoutMs ?? 15_000;
+    this.server = createServer({
+      keepAliveTimeout: 65_000,
+      headersTimeout,
+      requestTimeout: Math.max(120_000, headersTimeout),
+      // Node checks the timeouts only this often (30 s by default), so a slow client could outlive its bound by that much.
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 2))),
+    }, (req, res) => this.handle(req, res));
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    this.server.on('clientError', (_error, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy();
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      // A client too slow to send its headers gets 408, as Node itself answers; anything unparsable gets 400.
+      const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const body = JSON.stringify(errorBody(timedOut ? 'The request headers took too long to arrive.' : 'The request is not valid HTTP.', 'invalid_request_error', timedOut ? 'request_timeout' : 'bad_request'));
+      socket.end(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     });
   }
 
