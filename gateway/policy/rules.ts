@@ -3,6 +3,7 @@ import { isMap, isSeq, type Node } from 'yaml';
 import { nodeRange, pairOf, valueOf, type ParsedPolicy } from './document';
 import { appendToMap, proportionalWeights, removePair, removeSeqItem, replaceNode } from './edits';
 import type { LocatedGroup, LocatedModel, LocatedTarget, PolicyOutline } from './outline';
+import { knownModel } from './known-models';
 import { isLoopbackHost, needsApiKey } from './provider-type';
 import { closest, quoteList } from './text';
 import type { DiagnosticFix, PolicyDiagnostic, Range } from './types';
@@ -197,10 +198,16 @@ const costGroups: Rule = (ctx) => {
     for (const m of g.models) {
       const missing = ['cost_per_1k_input', 'cost_per_1k_output'].filter((key) => !hasKey(m, key));
       if (missing.length === 0) continue;
+      // A well-known model's list prices make a ready fix; the config still states them explicitly.
+      const known = m.model ? knownModel(m.model) : undefined;
+      const prices: Record<string, number | undefined> = { cost_per_1k_input: known?.inputPer1k, cost_per_1k_output: known?.outputPer1k };
+      const edit = known ? appendToMap(ctx.parsed, m.node, missing.map((key) => `${key}: ${+Number(prices[key]).toFixed(8)}`)) : undefined;
       report(ctx, {
         code: 'KT107',
-        message: `Model ${modelLabel(m)} in cost group ${groupLabel(g)} needs ${missing.join(' and ')} (USD per 1,000 tokens) so the gateway can compare costs.`,
+        message: `Model ${modelLabel(m)} in cost group ${groupLabel(g)} needs ${missing.join(' and ')} (USD per 1,000 tokens) so the gateway can compare costs.` +
+          (known ? ` List prices of ${known.name}: ${known.inputPer1k} in, ${known.outputPer1k} out.` : ''),
         range: modelRange(ctx, m),
+        fixes: edit ? [{ title: `Add ${known!.name} list prices`, edits: [edit] }] : undefined,
       });
     }
   }

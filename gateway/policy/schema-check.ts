@@ -122,10 +122,13 @@ function toDiagnostic(parsed: ParsedPolicy, error: ErrorObject): PolicyDiagnosti
     case 'pattern':
       return { ...base, message: `${where} ${patternHint(path)}`, range: nodeRange(parsed, node) };
     case 'minimum':
+      return { ...base, message: `${where} must be at least ${error.params.limit}${describeActual(node)}.`, range: nodeRange(parsed, node) };
     case 'maximum':
+      return { ...base, message: `${where} must be at most ${error.params.limit}${describeActual(node)}.`, range: nodeRange(parsed, node) };
     case 'exclusiveMinimum':
+      return { ...base, message: `${where} must be greater than ${error.params.limit}${describeActual(node)}.`, range: nodeRange(parsed, node) };
     case 'minLength':
-      return { ...base, message: `${where} ${error.message}.`, range: nodeRange(parsed, node) };
+      return { ...base, message: `${where} must not be empty.`, range: nodeRange(parsed, node) };
     default:
       return { ...base, message: `${where} ${error.message ?? 'is invalid'}.`, range: nodeRange(parsed, node) };
   }

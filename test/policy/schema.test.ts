@@ -146,7 +146,7 @@ test('KT002 bounds and patterns', () => {
   const weight = analyzePolicy(weightText).diagnostics;
   assert.deepEqual(weight.map((x) => x.code), ['KT102', 'KT002']); // the sum is wrong too
   assert.deepEqual(weight[1].range, at(weightText, 'weight: 150', '150'));
-  assert.match(weight[1].message, /weight must be <= 100/);
+  assert.match(weight[1].message, /weight must be at most 100, not number 150/);
   const env = CLEAN.replace('env: OPENAI_API_KEY', 'env: 1-KEY');
   const d = only(env);
   assert.deepEqual(d.range, at(env, 'env: 1-KEY', '1-KEY'));
