@@ -2,7 +2,7 @@
 // GET /kt/v1/events/stream, reconnecting with backoff while the feed is open. Uses the runtime's fetch
 // (no bundled HTTP client: it halves the extension bundle).
 import type { DecisionEvent } from '../../gateway/events/decision-event';
-import { SseParser } from './sse-parser';
+import { parseSse } from '../../gateway/providers/sse';
 
 export interface EventFeedOptions {
   baseUrl: string;
@@ -81,15 +81,14 @@ export class EventFeed {
           if (connections++ > 0) void this.backfill();
           attempt = 0;
           this.opts.onConnected?.();
-          const parser = new SseParser((data) => {
+          // One SSE parser for the whole project: the providers' (split lines, CRLF, split UTF-8).
+          for await (const message of parseSse(res.body)) {
             try {
-              this.deliver([JSON.parse(data) as DecisionEvent]);
+              this.deliver([JSON.parse(message.data) as DecisionEvent]);
             } catch {
               this.opts.onProblem?.('events stream: skipped a message that is not JSON');
             }
-          });
-          const decoder = new TextDecoder();
-          for await (const chunk of res.body) parser.push(decoder.decode(chunk, { stream: true }));
+          }
         }
       } catch (err) {
         if (this.closed) return;
