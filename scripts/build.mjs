@@ -1,6 +1,7 @@
 // Bundles the three runtime artefacts with esbuild: the VS Code extension, the language server and the kt CLI.
 import { build } from 'esbuild';
 import { chmodSync, existsSync } from 'node:fs';
+import { yamlWithoutEnvReads } from './esbuild-plugins.mjs';
 
 const watch = process.argv.includes('--watch');
 const common = {
@@ -11,6 +12,7 @@ const common = {
   sourcemap: 'linked',
   logLevel: 'warning',
   legalComments: 'none',
+  plugins: [yamlWithoutEnvReads],
 };
 
 const targets = [
