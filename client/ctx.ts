@@ -17,8 +17,8 @@ import { runPolicyLint, type KtRuntime } from './policy/lint-runner';
 import { EventsTreeProvider } from './views/events-tree';
 import { EVENT_SCHEME, EventDocumentProvider } from './views/event-document';
 import { GatewayStatusBar } from './views/status-bar';
+import { DEFAULT_POLICY_GLOBS, type PolicyServerOptions } from '../server/protocol';
 
-export const DEFAULT_POLICY_GLOBS = ['**/policy-config.yaml', '**/*.policy.yaml'];
 const HOST = '127.0.0.1';
 const SECRET_PREFIX = 'kt.providerKey.';
 const YAML_EXTENSION = 'redhat.vscode-yaml';
@@ -72,8 +72,8 @@ export class Ctx implements vscode.Disposable {
   }
 
   policyGlobs(): string[] {
-    const globs = this.setting<string[]>('policyFiles', DEFAULT_POLICY_GLOBS);
-    return Array.isArray(globs) && globs.length ? globs : DEFAULT_POLICY_GLOBS;
+    const globs = this.setting<string[]>('policyFiles', [...DEFAULT_POLICY_GLOBS]);
+    return Array.isArray(globs) && globs.length ? globs : [...DEFAULT_POLICY_GLOBS];
   }
 
   /** Runs scripts from dist/ with the editor's own runtime, so users need no Node.js. */
@@ -96,7 +96,7 @@ export class Ctx implements vscode.Disposable {
     const globs = this.policyGlobs();
     const clientOptions: LanguageClientOptions = {
       documentSelector: globs.map((pattern) => ({ scheme: 'file', language: 'yaml', pattern })),
-      initializationOptions: { policyGlobs: globs },
+      initializationOptions: { policyGlobs: globs } satisfies PolicyServerOptions,
       outputChannelName: 'KT Language Server',
       middleware: {
         // With Red Hat's YAML extension installed, our schema (yamlValidation) already reports schema
