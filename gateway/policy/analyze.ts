@@ -5,6 +5,7 @@ import { outlinePolicy, type PolicyOutline } from './outline';
 import { reparsePolicyText } from './incremental';
 import { checkRules, type RuleOptions } from './rules';
 import { checkSchema } from './schema-check';
+import { tooDeepAt } from './nesting';
 import type { PolicyConfig, PolicyDiagnostic } from './types';
 
 export interface PolicyAnalysis {
@@ -22,7 +23,53 @@ export interface AnalyzeOptions extends RuleOptions {
   incremental?: ParsedPolicy | true;
 }
 
+/** Larger texts are not analyzed: a real policy config is a few KB, and a 5 MB one would take seconds and hundreds of MB. */
+export const MAX_POLICY_CHARS = 1024 * 1024;
+
 export function analyzePolicy(text: string, options: AnalyzeOptions = {}): PolicyAnalysis {
+  if (text.length > MAX_POLICY_CHARS) {
+    const mb = (text.length / (1024 * 1024)).toFixed(1);
+    return refused(text, 'KT115', `This file is ${mb} MB, over the ${MAX_POLICY_CHARS / (1024 * 1024)} MB a policy config may be, so it is not analyzed. A policy config is a few KB: check this is the right file, or split out what does not belong in it.`);
+  }
+  if (text.includes('\0')) {
+    return refused(text, 'KT001', 'This file contains NUL bytes: it is binary data, not YAML. Open or restore the text policy-config.yaml.');
+  }
+  const deep = tooDeepAt(text);
+  if (deep !== -1) return refused(text, 'KT001', TOO_DEEP, deep);
+  try {
+    return analyzeText(text, options);
+  } catch (error) {
+    // The yaml parser reports its own stack overflows; this catches the later walks over a deep tree.
+    if (error instanceof RangeError) return refused(text, 'KT001', TOO_DEEP);
+    throw error;
+  }
+}
+
+const TOO_DEEP = 'The YAML nests too deeply to analyze. A policy config needs only a few levels: look for runaway brackets or indentation.';
+
+/** A single error, on the first line or at `offset`, with nothing parsed: for texts the model will not analyze. */
+function refused(text: string, code: string, message: string, offset?: number): PolicyAnalysis {
+  const parsed = parsePolicyText('');
+  let range = { start: { line: 0, character: 0 }, end: { line: 0, character: Math.max(1, Math.min(200, lineEnd(text, 0))) } };
+  if (offset !== undefined) {
+    let line = 0;
+    let start = 0;
+    for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+      line++;
+      start = i + 1;
+    }
+    range = { start: { line, character: offset - start }, end: { line, character: offset - start + 1 } };
+  }
+  const diagnostic: PolicyDiagnostic = { code, severity: 'error', message, range };
+  return { parsed, outline: { targets: [], groups: [], chain: [], configuredPolicies: new Map() }, diagnostics: [diagnostic], errorCount: 1, warningCount: 0 };
+}
+
+function lineEnd(text: string, from: number): number {
+  const i = text.slice(from, from + 10_000).search(/\r|\n/);
+  return i === -1 ? Math.min(text.length - from, 10_000) : i;
+}
+
+function analyzeText(text: string, options: AnalyzeOptions): PolicyAnalysis {
   const parsed = options.incremental ? reparsePolicyText(text, options.incremental === true ? undefined : options.incremental) : parsePolicyText(text);
   const diagnostics = syntaxDiagnostics(parsed);
   let outline: PolicyOutline = { targets: [], groups: [], chain: [], configuredPolicies: new Map() };
@@ -63,7 +110,7 @@ function syntaxDiagnostics(parsed: ParsedPolicy): PolicyDiagnostic[] {
     return {
       code: 'KT001',
       severity: 'error' as const,
-      message: `YAML syntax error: ${message}. Check indentation, quotes and colons on this line.`,
+      message: /Maximum call stack size exceeded/.test(message) ? TOO_DEEP : `YAML syntax error: ${message}. Check indentation, quotes and colons on this line.`,
       range: rangeOf(parsed, start, end),
     };
   });
