@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { startFakeOllama } from '../fakes';
+import { startFakeOllama, startFakeOpenAI, FAKE_OPENAI_KEY } from '../fakes';
 
 const KT = join(__dirname, '../../dist/kt.js');
 
@@ -15,8 +15,8 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'kt-cli-'));
 }
 
-function startGateway(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [KT, 'gateway', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startGateway(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [KT, 'gateway', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -56,24 +56,29 @@ test('refuses to start on lint errors, printing them as kt policy lint does (exi
 
 test('serves the offline example config with its dev key, then stops on SIGTERM after in-flight requests (exit 0)', async () => {
   const dir = tempDir();
+  const upstream = await startFakeOpenAI();
   try {
-    cpSync(join(__dirname, '../../examples/policy-config.yaml'), join(dir, 'policy-config.yaml'));
-    const { child, url, output } = await startGateway(['--config', join(dir, 'policy-config.yaml'), '--port', '0']);
+    // The example config plus one target on a fake upstream, so the test knows when a request is in flight.
+    const example = readFileSync(join(__dirname, '../../examples/policy-config.yaml'), 'utf8');
+    writeFileSync(join(dir, 'policy-config.yaml'), example.replace('providers:\n  targets:\n', `providers:\n  targets:\n    - id: slow\n      provider:\n        base_url: ${upstream.baseUrl}\n        secret_key_ref:\n          env: SLOW_KEY\n`));
+    const { child, url, output } = await startGateway(['--config', join(dir, 'policy-config.yaml'), '--port', '0'], { SLOW_KEY: FAKE_OPENAI_KEY });
     const key = readFileSync(join(dir, '.kt', 'dev-key'), 'utf8').trim();
     assert.match(key, /^kt_gk_/);
     assert.ok(!output().includes(key), 'the dev key is not printed when stdout is not a terminal');
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0 });
     const r = await client.chat.completions.create({ model: 'fast-chat', messages: [{ role: 'user', content: 'Hello' }] });
     assert.match(r.choices[0].message.content ?? '', /Mock reply from mock-/);
-    // A request in flight (backup mock answers after 200 ms) completes across SIGTERM.
-    const slow = client.chat.completions.create({ model: 'backup/mock-steady', messages: [{ role: 'user', content: 'slow' }] });
-    await new Promise((r) => setTimeout(r, 60));
+    // A request in flight (the upstream has it and answers 400 ms later) completes across SIGTERM.
+    upstream.setBehavior({ delayMs: 400 });
+    const slow = client.chat.completions.create({ model: 'slow/gpt-4o', messages: [{ role: 'user', content: 'slow' }] });
+    while (upstream.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
     child.kill('SIGTERM');
-    assert.equal((await slow).model, 'mock-steady');
+    assert.equal((await slow).model, 'gpt-4o');
     assert.equal(await exited(child), 0);
     const events = readFileSync(join(dir, '.kt', 'events', `events-${new Date().toISOString().slice(0, 10)}.jsonl`), 'utf8').trim().split('\n');
     assert.equal(events.length, 2);
   } finally {
+    await upstream.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
