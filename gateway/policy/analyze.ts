@@ -31,8 +31,9 @@ export function analyzePolicy(text: string, options: AnalyzeOptions = {}): Polic
     const mb = (text.length / (1024 * 1024)).toFixed(1);
     return refused(text, 'KT115', `This file is ${mb} MB, over the ${MAX_POLICY_CHARS / (1024 * 1024)} MB a policy config may be, so it is not analyzed. A policy config is a few KB: check this is the right file, or split out what does not belong in it.`);
   }
-  if (text.includes('\0')) {
-    return refused(text, 'KT001', 'This file contains NUL bytes: it is binary data, not YAML. Open or restore the text policy-config.yaml.');
+  const nul = text.indexOf('\0');
+  if (nul !== -1) {
+    return refused(text, 'KT001', 'This file contains NUL bytes: it is binary data, not YAML. Open or restore the text policy-config.yaml.', nul);
   }
   const deep = tooDeepAt(text);
   if (deep !== -1) return refused(text, 'KT001', TOO_DEEP, deep);
@@ -50,7 +51,7 @@ const TOO_DEEP = 'The YAML nests too deeply to analyze. A policy config needs on
 /** A single error, on the first line or at `offset`, with nothing parsed: for texts the model will not analyze. */
 function refused(text: string, code: string, message: string, offset?: number): PolicyAnalysis {
   const parsed = parsePolicyText('');
-  let range = { start: { line: 0, character: 0 }, end: { line: 0, character: Math.max(1, Math.min(200, lineEnd(text, 0))) } };
+  let range = { start: { line: 0, character: 0 }, end: { line: 0, character: Math.min(200, lineEnd(text, 0)) } };
   if (offset !== undefined) {
     let line = 0;
     let start = 0;
