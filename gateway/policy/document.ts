@@ -1,5 +1,6 @@
 // Parses policy-config.yaml keeping source ranges, and locates nodes for diagnostics and editor features.
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { fastYaml, parseBlockYaml } from './fast-yaml';
 import type { Position, Range } from './types';
 
 export interface ParsedPolicy {
@@ -8,10 +9,13 @@ export interface ParsedPolicy {
   lines: LineCounter;
 }
 
+// uniqueKeys off: duplicate keys are reported by our own rule with a range, not as a hard parse error.
+// logLevel error: yaml's warnings (e.g. collection keys) would otherwise go to process.emitWarning → stderr.
+const PARSE_OPTIONS = { prettyErrors: false, uniqueKeys: false, strict: false, logLevel: 'error' } as const;
+
 export function parsePolicyText(text: string): ParsedPolicy {
-  // uniqueKeys off: duplicate keys are reported by our own rule with a range, not as a hard parse error.
-  // logLevel error: yaml's warnings (e.g. collection keys) would otherwise go to process.emitWarning → stderr.
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: false, logLevel: 'error' });
+  // The fast path reads the block-style subset real configs use into the same nodes; yaml parses the rest.
+  const doc = (fastYaml.enabled ? parseBlockYaml(text, PARSE_OPTIONS) : undefined) ?? parseDocument(text, PARSE_OPTIONS);
   return { text, doc, lines: countLines(text) };
 }
 
