@@ -216,5 +216,17 @@ export function newEventId(now = Date.now()): string {
   }
   const time = now.toString(36).padStart(9, '0');
   const sequence = idSequence.toString(36).padStart(3, '0');
-  return `evt_${time}${sequence}${randomBytes(6).toString('hex')}`;
+  return `evt_${time}${sequence}${randomHex12()}`;
+}
+
+// Random bytes drawn in batches: one getrandom per 256 ids instead of one per request.
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+function randomHex12(): string {
+  if (randomOffset + 6 > randomPool.length) {
+    randomPool = randomBytes(6 * 256);
+    randomOffset = 0;
+  }
+  randomOffset += 6;
+  return randomPool.toString('hex', randomOffset - 6, randomOffset);
 }

@@ -54,11 +54,12 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
     const target = options.table.targets.get(model.provider);
     if (!target) continue; // lint guarantees targets exist; an unknown one cannot be tried
     const started = performance.now();
-    const controller = new AbortController();
+    // Only a bounded attempt needs its own signal; otherwise the client's own is the attempt's.
+    const controller = model.timeout_ms ? new AbortController() : undefined;
     let timedOut = false;
-    const onClientAbort = () => controller.abort();
-    options.clientSignal.addEventListener('abort', onClientAbort, { once: true });
-    const timer = model.timeout_ms
+    const onClientAbort = () => controller?.abort();
+    if (controller) options.clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    const timer = controller
       ? setTimeout(() => {
           timedOut = true;
           controller.abort();
@@ -66,9 +67,9 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
       : undefined;
     const release = () => {
       if (timer) clearTimeout(timer);
-      options.clientSignal.removeEventListener('abort', onClientAbort);
+      if (controller) options.clientSignal.removeEventListener('abort', onClientAbort);
     };
-    const ctx = { target, model: model.model, apiKey: options.table.apiKey(target), signal: controller.signal, dispatcher: target.dispatcher };
+    const ctx = { target, model: model.model, apiKey: options.table.apiKey(target), signal: controller?.signal ?? options.clientSignal, dispatcher: target.dispatcher };
     const provider = providerFor(target.type);
     try {
       if (!options.stream) {
@@ -86,13 +87,13 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
       if (timer) clearTimeout(timer);
       options.latency.record(modelKey(model), performance.now() - started);
       attempts.push(attemptOf(model, 'success', started));
-      const idle = model.timeout_ms ? idleBounded(upstream, model.timeout_ms, controller, `${target.id}/${model.model}`) : undefined;
+      const idle = controller && model.timeout_ms ? idleBounded(upstream, model.timeout_ms, controller, `${target.id}/${model.model}`) : undefined;
       return {
         kind: 'stream', first: first.done ? undefined : first.value, rest: idle?.rest ?? upstream, model, target, attempts,
         ttftMs: round(performance.now() - options.startedAt),
         release: () => {
           idle?.stop();
-          options.clientSignal.removeEventListener('abort', onClientAbort);
+          if (controller) options.clientSignal.removeEventListener('abort', onClientAbort);
         },
       };
     } catch (caught) {
