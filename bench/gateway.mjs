@@ -12,7 +12,7 @@ const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 2 : 5;
 const SEQUENTIAL = quick ? 200 : 500;
 const THROUGHPUT_SECONDS = quick ? 2 : 4;
-const STREAMS = quick ? 10 : 30;
+const STREAMS = quick ? 20 : 80;
 
 if (!existsSync('dist/kt.js')) spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 
@@ -110,9 +110,10 @@ console.log(`gateway / floor: ${fmt(median(rps.gateway) / median(rps.floor), 3)}
 
 // 3. Streaming: time to first token and inter-chunk gap on a 64-chunk stream.
 const st = { direct: { ttft: [], gaps: [] }, floor: { ttft: [], gaps: [] }, gateway: { ttft: [], gaps: [] } };
-for (let i = 0; i < STREAMS; i++) {
+for (let i = 0; i < STREAMS + 5; i++) {
   for (const name of Object.keys(st)) {
     const t = await streamTiming(paths[name]);
+    if (i < 5) continue; // warm-up of the streaming paths
     st[name].ttft.push(t.ttft);
     st[name].gaps.push(...t.gaps);
   }

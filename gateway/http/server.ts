@@ -188,6 +188,7 @@ export class Gateway {
     await closed;
     await this.pools.destroy();
     this.events?.close();
+    this.keys.close();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

@@ -1,6 +1,6 @@
 // Gateway keys: `kt_gk_…` secrets shown once; only their sha256 is stored, in an owner-only keys.json.
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 
 export const KEY_PREFIX = 'kt_gk_';
@@ -8,6 +8,7 @@ const SECRET_LENGTH = 40;
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DEV_KEY_NAME = 'dev';
+const RECHECK_MS = 1000;
 
 export interface KeyRecord {
   name: string;
@@ -33,6 +34,10 @@ export class KeyStore {
   private records: KeyRecord[] = [];
   private byHash = new Map<string, KeyRecord>();
   private loadedVersion: string | undefined;
+  private watcher: FSWatcher | undefined;
+  private watchFailed = false;
+  private stale = true;
+  private checkedAt = -Infinity;
 
   constructor(readonly stateDir: string) {
     this.path = join(stateDir, 'keys.json');
@@ -82,9 +87,14 @@ export class KeyStore {
   authenticate(authorization: string | undefined | null): KeyRecord | AuthFailure {
     const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) return { error: 'missing' };
-    this.load();
     const presented = hashKey(match[1]);
-    const record = this.byHash.get(presented);
+    this.refresh(false);
+    let record = this.byHash.get(presented);
+    if (!record) {
+      // A key created a moment ago by `kt keys create` works at once, before its change event arrives.
+      this.refresh(true);
+      record = this.byHash.get(presented);
+    }
     // The map finds the candidate; the constant-time compare is the actual check.
     if (!record || !timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(presented, 'hex'))) return { error: 'unknown' };
     if (record.revoked) return { error: 'revoked' };
@@ -105,6 +115,45 @@ export class KeyStore {
     mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
     writeFileSync(this.devKeyPath, `${key}\n`, { mode: 0o600 });
     chmodSync(this.devKeyPath, 0o600);
+  }
+
+  /**
+   * The gateway's view of keys.json: a folder watch marks it stale when another process (`kt keys
+   * revoke`) writes it, so requests skip the stat; a stat a second also covers file systems
+   * without change events. `force` stats at once.
+   */
+  private refresh(force: boolean): void {
+    const now = performance.now();
+    if (!force && !this.stale && now - this.checkedAt < RECHECK_MS) return;
+    this.checkedAt = now;
+    this.stale = false;
+    this.watchForChanges();
+    this.load();
+  }
+
+  private watchForChanges(): void {
+    if (this.watcher || this.watchFailed) return;
+    try {
+      mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+      this.watcher = watch(this.stateDir, (_event, name) => {
+        if (!name || String(name).startsWith('keys.json')) this.stale = true;
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = undefined;
+        this.watchFailed = true;
+        this.stale = true;
+      });
+      this.watcher.unref();
+    } catch {
+      this.watchFailed = true; // the once-a-second stat still sees changes
+    }
+  }
+
+  /** Stops watching keys.json (the gateway calls it on shutdown). */
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
   }
 
   /** Rereads keys.json only when it changed on disk (another `kt keys` process may have written it). */

@@ -58,13 +58,17 @@ test('authenticate: missing, unknown, revoked and valid keys', (t) => {
   assert.deepEqual(store.authenticate(`Bearer ${key}`), { error: 'revoked' });
 });
 
-test('a running gateway sees keys created and revoked by another process', (t) => {
+test('a running gateway sees keys created and revoked by another process', async (t) => {
   const gateway = tempStore(t);
+  t.after(() => gateway.close());
   const cli = new KeyStore(gateway.stateDir);
   assert.deepEqual(gateway.authenticate('Bearer kt_gk_x'), { error: 'unknown' });
   const { key } = created(cli.create({ name: 'late' }));
-  assert.equal((gateway.authenticate(`Bearer ${key}`) as KeyRecord).name, 'late');
+  assert.equal((gateway.authenticate(`Bearer ${key}`) as KeyRecord).name, 'late', 'a new key works at once');
   cli.revoke('late');
+  // A revoke reaches the gateway through the folder watch (or its once-a-second stat).
+  const deadline = Date.now() + 3000;
+  while (!('error' in gateway.authenticate(`Bearer ${key}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(gateway.authenticate(`Bearer ${key}`), { error: 'revoked' });
 });
 
