@@ -1,40 +1,20 @@
 // `kt gateway start` as users run it: the built CLI in a child process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startFakeOllama, startFakeOpenAI, FAKE_OPENAI_KEY } from '../fakes';
+import { KT, startGatewayProcess } from '../support/kt-gateway-process';
 
-const KT = join(__dirname, '../../dist/kt.js');
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'kt-cli-'));
 }
 
-function startGateway(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [KT, 'gateway', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 10_000);
-    child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1], output: () => output });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code}:\n${output}`));
-    });
-  });
-}
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -61,7 +41,7 @@ test('serves the offline example config with its dev key, then stops on SIGTERM 
     // The example config plus one target on a fake upstream, so the test knows when a request is in flight.
     const example = readFileSync(join(__dirname, '../../examples/policy-config.yaml'), 'utf8');
     writeFileSync(join(dir, 'policy-config.yaml'), example.replace('providers:\n  targets:\n', `providers:\n  targets:\n    - id: slow\n      provider:\n        base_url: ${upstream.baseUrl}\n        secret_key_ref:\n          env: SLOW_KEY\n`));
-    const { child, url, output } = await startGateway(['--config', join(dir, 'policy-config.yaml'), '--port', '0'], { SLOW_KEY: FAKE_OPENAI_KEY });
+    const { child, url, output } = await startGatewayProcess(['--config', join(dir, 'policy-config.yaml'), '--port', '0'], { SLOW_KEY: FAKE_OPENAI_KEY });
     const key = readFileSync(join(dir, '.kt', 'dev-key'), 'utf8').trim();
     assert.match(key, /^kt_gk_/);
     assert.ok(!output().includes(key), 'the dev key is not printed when stdout is not a terminal');
@@ -103,7 +83,7 @@ model_groups:
         model: cloud-model
         timeout_ms: 1000
 `);
-    const { child, url } = await startGateway(['--config', join(dir, 'policy-config.yaml'), '--port', '0', '--ollama-fallback', 'llama3.2', '--ollama-url', ollama.baseUrl]);
+    const { child, url } = await startGatewayProcess(['--config', join(dir, 'policy-config.yaml'), '--port', '0', '--ollama-fallback', 'llama3.2', '--ollama-url', ollama.baseUrl]);
     const key = readFileSync(join(dir, '.kt', 'dev-key'), 'utf8').trim();
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0 });
     const { data, response } = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hello' }] }).withResponse();

@@ -2,37 +2,17 @@
 // key, the gateway key) reaches its log output, its state dir, or any answer it gives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import OpenAI from 'openai';
 import { startFakeOpenAI } from '../fakes';
+import { KT, startGatewayProcess, type GatewayProcess } from '../support/kt-gateway-process';
 
-const KT = join(__dirname, '../../dist/kt.js');
 
-interface Running { child: ChildProcess; url: string; output: () => string }
+type Running = GatewayProcess;
 
-function startGateway(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, [KT, 'gateway', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 15_000);
-    child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1], output: () => output });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code}:\n${output}`));
-    });
-  });
-}
 
 async function stop(g: Running): Promise<number | null> {
   if (g.child.exitCode !== null) return g.child.exitCode;
@@ -55,7 +35,7 @@ test('binds 127.0.0.1 by default; another address is refused without --allow-rem
   try {
     const config = join(dir, 'policy-config.yaml');
     writeFileSync(config, mockConfig);
-    const local = await startGateway(['--config', config, '--port', '0']);
+    const local = await startGatewayProcess(['--config', config, '--port', '0']);
     assert.match(local.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(await stop(local), 0);
 
@@ -64,7 +44,7 @@ test('binds 127.0.0.1 by default; another address is refused without --allow-rem
     assert.match(refused.stderr, /refusing to bind 0\.0\.0\.0.*--allow-remote/);
     assert.doesNotMatch(refused.stdout, /listening on/);
 
-    const remote = await startGateway(['--config', config, '--host', '0.0.0.0', '--port', '0', '--allow-remote']);
+    const remote = await startGatewayProcess(['--config', config, '--host', '0.0.0.0', '--port', '0', '--allow-remote']);
     assert.match(remote.output(), /warn .*binding 0\.0\.0\.0: the gateway is reachable from other machines/);
     assert.equal(await stop(remote), 0);
   } finally {
@@ -100,7 +80,7 @@ model_groups:
   const answers: string[] = [];
   let gw: Running | undefined;
   try {
-    gw = await startGateway(['--config', config, '--port', '0', '--state-dir', stateDir], { CANARY_KEY: providerKey });
+    gw = await startGatewayProcess(['--config', config, '--port', '0', '--state-dir', stateDir], { CANARY_KEY: providerKey });
     const gatewayKey = readFileSync(join(stateDir, 'dev-key'), 'utf8').trim();
     assert.match(gatewayKey, /^kt_gk_/);
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gatewayKey, maxRetries: 0 });
