@@ -8,6 +8,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import { analyzePolicy } from '../../gateway/policy/analyze';
 import { parsePolicyText, type ParsedPolicy } from '../../gateway/policy/document';
 import { reparsePolicyText } from '../../gateway/policy/incremental';
+import { seededRandom } from '../support/seeded-random';
 
 /**
  * A printable shape of a YAML tree: node kinds, scalar values and styles, and the value range of every
@@ -32,16 +33,7 @@ function assertSame(incremental: ParsedPolicy, text: string, note: string): void
   assert.deepEqual(incremental.doc.toJS({ maxAliasCount: 100 }), full.doc.toJS({ maxAliasCount: 100 }), note);
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** A config big enough that its lists and maps are split into blocks. */
 function bigConfig(groups: number): string {

@@ -14,6 +14,7 @@ import {
 import { StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { analyzePolicy, MAX_POLICY_CHARS } from '../../gateway/policy/analyze';
 import { MAX_BLOCK_INDENT, MAX_FLOW_DEPTH, tooDeepAt } from '../../gateway/policy/nesting';
+import { seededRandom } from '../support/seeded-random';
 
 const ROOT = join(__dirname, '..', '..');
 const KT = join(ROOT, 'dist', 'kt.js');
@@ -21,14 +22,7 @@ const SERVER = join(ROOT, 'dist', 'server.js');
 const EXAMPLE = readFileSync(join(ROOT, 'examples', 'policy-config.yaml'), 'utf8');
 
 /** Deterministic pseudo-random numbers, so a failing input can be reproduced. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const FIVE_MB_CONFIG = 'providers:\n  targets:\n' + Array.from({ length: 66_000 }, (_, i) => `    - id: t${i}\n      provider:\n        type: mock\n        base_url: mock://local\n`).join('') + 'model_groups: []\n';
 const DEEP = 10_000;

@@ -11,21 +11,12 @@ import {
 import { analyzePolicy } from '../../gateway/policy/analyze';
 import { fixture } from './support/caret';
 import { startServer } from './support/server-process';
+import { seededRandom } from '../support/seeded-random';
 
 const SEED = Number(process.env.KT_FUZZ_SEED ?? 20250101);
 const EDITS = Number(process.env.KT_FUZZ_EDITS ?? 3000);
 
-/** mulberry32: small, seeded, good enough to pick edits reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const PIECES = [
   '\n', ' ', '  ', '- ', ': ', ':', '#', '{', '}', '[', ']', '"', "'", '&a ', '*a', '!!str ', '|', '>', '---\n', '...\n',
