@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { watch, readFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { DecisionEvent } from '../events/decision-event';
-import { EventLog, newEventId } from '../events/event-log';
+import { accessEvent } from '../events/access-event';
+import { EventLog } from '../events/event-log';
 import { KeyStore, type AuthFailure, type KeyRecord } from '../keys/key-store';
 import { analyzePolicy } from '../policy/analyze';
 import { loadDotEnv } from '../policy/dotenv';
@@ -257,12 +257,10 @@ export class Gateway {
   /** With `log_all_access`, model listings, events reads and auth failures are recorded too. */
   private access(req: IncomingMessage, path: string, key: KeyRecord | undefined, status: number, reason: string | null = null): void {
     if (!this.events || !this.current.config.auditLogger?.log_all_access) return;
-    const event: DecisionEvent = {
-      id: newEventId(), ts: new Date().toISOString(), kind: 'access', key_id: key?.name ?? null, model: null, model_group: null,
-      strategy: null, provider: null, resolved_model: null, tag: null, session_id: null, stream: false, fallback_count: 0,
-      attempts: [], latency_ms: 0, ttft_ms: null, tokens: { prompt: 0, completion: 0, total: 0 }, estimated_cost_usd: null,
-      actual_cost_usd: null, decision: status < 400 ? 'allowed' : 'blocked', reason, http_status: status, path: `${req.method} ${path}`,
-    };
+    const event = accessEvent({
+      method: req.method ?? 'GET', path, http_status: status, key_id: key?.name ?? null,
+      decision: status < 400 ? 'allowed' : 'blocked', reason,
+    });
     try {
       this.events.append(event);
     } catch (error) {
