@@ -236,7 +236,7 @@ function buildEvent(gw: GatewayContext, rec: RequestRecord, decision: DecisionEv
     model_group: group?.name ?? null,
     strategy: group ? group.strategy : resolution?.kind === 'direct' ? 'direct' : null,
     provider: served?.provider ?? null,
-    resolved_model: decision === 'allowed' || rec.resolvedModel ? rec.resolvedModel ?? null : null,
+    resolved_model: rec.resolvedModel ?? null,
     tag: served?.tag ?? null,
     session_id: rec.sessionId ?? null,
     stream: rec.stream,
