@@ -6,13 +6,13 @@ export const KT = join(__dirname, '../../dist/kt.js');
 
 export interface GatewayProcess { child: ChildProcess; url: string; output: () => string }
 
-export function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
+export function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv = {}, startTimeoutMs = 15_000): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [KT, 'gateway', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), startTimeoutMs);
     child.stdout!.on('data', () => {
       const m = /listening on (http:\/\/\S+)/.exec(output);
       if (m) {

@@ -3,13 +3,13 @@
 // config hot-reloaded 100 times meanwhile. Passes when no client request fails, every request left one
 // event on disk, exactly the injected failures fell back, and the gateway's RSS shows no upward trend.
 // Run: npm run test:soak (SOAK_SECONDS=20 for a quick look). Prints figures; exits 1 on failure.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { startFake, type Dialect, type FakeUpstream } from '../../fakes/fake-upstream';
 import { openAIDialect, FAKE_OPENAI_KEY } from '../../fakes/openai';
+import { KT, startGatewayProcess } from '../../support/kt-gateway-process';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 120);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 200);
@@ -19,7 +19,6 @@ const WARMUP_S = Math.min(30, SECONDS / 4);
 const SAMPLE_MS = 3000;
 /** An upward RSS trend above this after warm-up fails the soak (a leak of ~1 KB per request at ~1,000 rps is 60). */
 const MAX_SLOPE_MB_PER_MIN = 15;
-const KT = join(__dirname, '..', '..', '..', 'dist', 'kt.js');
 
 /** The fake OpenAI's wire format, answering every 10th chat request with OpenAI's own 503. */
 function everyTenthFails(counter: { chats: number; injected: number }): Dialect {
@@ -64,30 +63,6 @@ model_groups:
         model: gpt-4o-mini
         timeout_ms: 10000
 `;
-}
-
-function startGateway(configPath: string, stateDir: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [KT, 'gateway', 'start', '--config', configPath, '--port', '0', '--state-dir', stateDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PRIMARY_KEY: FAKE_OPENAI_KEY, SECONDARY_KEY: FAKE_OPENAI_KEY },
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 20_000);
-    child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1], output: () => output });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code}:\n${output}`));
-    });
-  });
 }
 
 function rssMb(pid: number): number {
@@ -147,7 +122,7 @@ async function main(): Promise<boolean> {
   const configPath = join(dir, 'policy-config.yaml');
   const stateDir = join(dir, 'state');
   writeFileSync(configPath, config(primary, secondary, 0));
-  const gw = await startGateway(configPath, stateDir);
+  const gw = await startGatewayProcess(['--config', configPath, '--port', '0', '--state-dir', stateDir], { PRIMARY_KEY: FAKE_OPENAI_KEY, SECONDARY_KEY: FAKE_OPENAI_KEY }, 20_000);
   const pid = gw.child.pid!;
   const key = readFileSync(join(stateDir, 'dev-key'), 'utf8').trim();
   const pool = new Pool(gw.url, { connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
