@@ -103,9 +103,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const table = gateway.table;
   consoleLogger.info(`serving ${table.groups.size} model groups (${[...table.groups.keys()].join(', ')}) over ${table.targets.size} targets; state in ${stateDir}`);
-  process.stdout.write(`listening on ${gateway.url}\n`);
-
-  return new Promise<number>((resolveExit) => {
+  // Signal handlers go in before the ready line: a supervisor may stop us the moment it reads it.
+  const stopped = new Promise<number>((resolveExit) => {
     const stop = (signal: string) => {
       consoleLogger.info(`${signal}: finishing in-flight requests, then stopping`);
       process.off('SIGINT', onInt);
@@ -117,4 +116,6 @@ export async function run(argv: string[]): Promise<number> {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  process.stdout.write(`listening on ${gateway.url}\n`);
+  return stopped;
 }
