@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attempt, DecisionEvent } from '../events/decision-event';
 import { newEventId } from '../events/event-log';
 import { allows, type AuthFailure, type KeyRecord } from '../keys/key-store';
-import type { ChatCompletionChunk, ChatRequest, Usage } from '../providers/provider';
+import { Cancellation } from '../providers/cancellation';
+import { completionJson, type ChatCompletionChunk, type ChatRequest, type Usage } from '../providers/provider';
 import { sessionKey } from '../routing/affinity';
 import { exhaustedMessage, round, runAttempts, type AttemptsOutcome } from '../routing/attempts';
 import { planRoute, type RoutePlan, type RoutedModel } from '../routing/plan';
@@ -71,11 +72,11 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
   rec.plan = plan;
   if (plan.blocked) return refuse(plan.blocked.status, plan.blocked.message, plan.blocked.code);
 
-  const client = new AbortController();
+  const client = new Cancellation();
   res.on('close', () => {
     if (!res.writableFinished) client.abort();
   });
-  const outcome = await runAttempts(plan.order, { table, request, stream: rec.stream, clientSignal: client.signal, latency: gw.latency, startedAt: rec.startedAt });
+  const outcome = await runAttempts(plan.order, { table, request, stream: rec.stream, clientSignal: client, latency: gw.latency, startedAt: rec.startedAt });
   rec.attempts = outcome.attempts;
   await answer(res, gw, rec, outcome, request);
 }
@@ -87,7 +88,7 @@ async function answer(res: ServerResponse, gw: GatewayContext, rec: RequestRecor
       rec.ttftMs = outcome.ttftMs;
       rec.usage = outcome.completion.usage;
       rec.resolvedModel = outcome.model.model;
-      const payload = JSON.stringify(outcome.completion);
+      const payload = completionJson(outcome.completion);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...routingHeaders(rec, outcome) });
       res.end(payload);
       record(gw, rec, 'allowed', 200, null);

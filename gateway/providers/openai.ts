@@ -1,13 +1,13 @@
 // OpenAI Chat Completions, and the shared code path for OpenAI-compatible upstreams (Azure, Ollama).
 import type { ProviderTarget, ProviderType } from '../policy/types';
-import type { AttemptContext, ChatCompletion, ChatCompletionChunk, ChatRequest, Provider } from './provider';
+import { forwardAsSent, type AttemptContext, type ChatCompletion, type ChatCompletionChunk, type ChatRequest, type Provider } from './provider';
 import type { SseEvent } from './sse';
 import {
   expectEventStream,
   openAIErrorShape,
   parseEventJson,
   postJson,
-  readJson,
+  readJsonText,
   requireKey,
   routeFor,
   targetLabel,
@@ -103,11 +103,13 @@ export function createOpenAICompatible(opts: OpenAICompatibleOptions): Provider 
     async complete(request, ctx) {
       const headers = opts.headers(ctx);
       const res = await postJson(ctx, routeOf(ctx.target, ctx.model), headers, buildBody(request, ctx, false), shapeError);
-      const obj = (await readJson(res, ctx)) as Record<string, unknown> | null;
+      const { value, text } = await readJsonText(res, ctx);
+      const obj = value as Record<string, unknown> | null;
       if (!obj || typeof obj !== 'object' || !Array.isArray(obj.choices)) {
         throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} answered 2xx without a chat.completion (no choices)`);
       }
-      if (!obj.model) obj.model = ctx.model;
+      if (obj.model) return forwardAsSent(obj as unknown as ChatCompletion, text);
+      obj.model = ctx.model; // some compatible servers omit it; the client is told who served
       return obj as unknown as ChatCompletion;
     },
 

@@ -1,6 +1,7 @@
 // One interface for every upstream. Each provider file translates the gateway's OpenAI-shaped
 // request into its wire format and the answer back; routing never sees a provider's own shapes.
 import type { Dispatcher } from 'undici';
+import type { Cancellation } from './cancellation';
 import type { ProviderTarget, ProviderType } from '../policy/types';
 
 /** OpenAI Chat Completions request body as the client sent it (the gateway's own API). */
@@ -47,6 +48,24 @@ export interface ChatCompletionChunk {
   [key: string]: unknown;
 }
 
+/**
+ * The exact JSON text an upstream sent for a completion a provider returns unchanged: the gateway
+ * then forwards those bytes instead of serialising the object again (a measurable share of its
+ * per-request CPU). Register only text that parses to the object as returned, and never mutate the
+ * object afterwards.
+ */
+const upstreamJson = new WeakMap<ChatCompletion, string>();
+
+export function forwardAsSent(completion: ChatCompletion, text: string): ChatCompletion {
+  upstreamJson.set(completion, text);
+  return completion;
+}
+
+/** The completion's JSON for the client: the upstream's own text when it was forwarded unchanged. */
+export function completionJson(completion: ChatCompletion): string {
+  return upstreamJson.get(completion) ?? JSON.stringify(completion);
+}
+
 export interface AttemptContext {
   target: ProviderTarget;
   /** Physical model name to ask the upstream for. */
@@ -54,7 +73,7 @@ export interface AttemptContext {
   /** Resolved from the target's `secret_key_ref.env`; undefined when unset. */
   apiKey: string | undefined;
   /** Aborted on client disconnect or on the attempt's timeout. */
-  signal: AbortSignal;
+  signal: Cancellation;
   /** undici pool for this target (keep-alive, no Nagle). */
   dispatcher: Dispatcher;
 }

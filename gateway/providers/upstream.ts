@@ -8,6 +8,7 @@ import {
   type ChatCompletionChunk,
   type UpstreamErrorKind,
 } from './provider';
+import type { Cancellation } from './cancellation';
 import { parseSse, type SseEvent } from './sse';
 
 export type OpenAIErrorBody = NonNullable<UpstreamError['body']>;
@@ -251,6 +252,11 @@ function contentType(res: ResponseData): string {
 
 /** Reads a 2xx JSON body; wrong content type or malformed JSON is a `protocol` error. */
 export async function readJson(res: ResponseData, ctx: AttemptContext): Promise<unknown> {
+  return (await readJsonText(res, ctx)).value;
+}
+
+/** readJson, also handing back the text as it came (for forwarding it unchanged). */
+export async function readJsonText(res: ResponseData, ctx: AttemptContext): Promise<{ value: unknown; text: string }> {
   const type = contentType(res);
   if (!type.includes('json')) {
     discard(res.body);
@@ -263,7 +269,7 @@ export async function readJson(res: ResponseData, ctx: AttemptContext): Promise<
     throw transportError(err, ctx, 'body');
   }
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), text };
   } catch {
     throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} sent malformed JSON: ${preview(text)}`);
   }
@@ -345,11 +351,10 @@ export function parseEventJson(data: string, ctx: AttemptContext): Record<string
 }
 
 /** Abortable sleep for the mock provider and fakes' callers. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: Cancellation): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(timer); reject(signal!.reason); };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => { stop?.(); resolve(); }, ms);
+    const stop = signal?.onAbort(() => { clearTimeout(timer); reject(signal.reason); });
   });
 }

@@ -1,6 +1,7 @@
 // Runs a route plan: tries models in order, bounding each attempt's time to first byte, and moves on
 // after retryable failures. The first success is handed back still streaming, if it streams.
 import type { Attempt } from '../events/decision-event';
+import { Cancellation } from '../providers/cancellation';
 import { providerFor } from '../providers/index';
 import { UpstreamError, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from '../providers/provider';
 import type { RoutedTarget, RoutingTable } from '../runtime/routing-table';
@@ -27,7 +28,7 @@ export interface AttemptOptions {
   request: ChatRequest;
   stream: boolean;
   /** Aborted when the client goes away. */
-  clientSignal: AbortSignal;
+  clientSignal: Cancellation;
   latency: LatencyBoard;
   startedAt: number;
 }
@@ -55,10 +56,9 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
     if (!target) continue; // lint guarantees targets exist; an unknown one cannot be tried
     const started = performance.now();
     // Only a bounded attempt needs its own signal; otherwise the client's own is the attempt's.
-    const controller = model.timeout_ms ? new AbortController() : undefined;
+    const controller = model.timeout_ms ? new Cancellation() : undefined;
     let timedOut = false;
-    const onClientAbort = () => controller?.abort();
-    if (controller) options.clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    const unlink = controller ? options.clientSignal.onAbort(() => controller.abort(options.clientSignal.reason)) : undefined;
     const timer = controller
       ? setTimeout(() => {
           timedOut = true;
@@ -67,9 +67,9 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
       : undefined;
     const release = () => {
       if (timer) clearTimeout(timer);
-      if (controller) options.clientSignal.removeEventListener('abort', onClientAbort);
+      unlink?.();
     };
-    const ctx = { target, model: model.model, apiKey: options.table.apiKey(target), signal: controller?.signal ?? options.clientSignal, dispatcher: target.dispatcher };
+    const ctx = { target, model: model.model, apiKey: options.table.apiKey(target), signal: controller ?? options.clientSignal, dispatcher: target.dispatcher };
     const provider = providerFor(target.type);
     try {
       if (!options.stream) {
@@ -93,7 +93,7 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
         ttftMs: round(performance.now() - options.startedAt),
         release: () => {
           idle?.stop();
-          if (controller) options.clientSignal.removeEventListener('abort', onClientAbort);
+          unlink?.();
         },
       };
     } catch (caught) {
@@ -120,7 +120,7 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
 function idleBounded(
   upstream: AsyncIterator<ChatCompletionChunk>,
   timeoutMs: number,
-  controller: AbortController,
+  controller: Cancellation,
   label: string,
 ): { rest: AsyncIterator<ChatCompletionChunk>; stop: () => void } {
   let waiting = false;

@@ -3,10 +3,11 @@ import type { Dispatcher } from 'undici';
 import type { ProviderTarget, ProviderType } from '../../gateway/policy/types';
 import type { AttemptContext, ChatCompletionChunk, ChatRequest } from '../../gateway/providers/provider';
 import { UpstreamError } from '../../gateway/providers/provider';
+import { Cancellation } from '../../gateway/providers/cancellation';
 import { createDispatcher } from '../../gateway/providers/upstream';
 
 export interface Attempt extends AttemptContext {
-  controller: AbortController;
+  controller: Cancellation;
   close(): Promise<void>;
 }
 
@@ -15,13 +16,13 @@ export function attempt(
   opts: { model: string; key?: string; dispatcher?: Dispatcher },
 ): Attempt {
   const t: ProviderTarget = { id: target.type, ...target };
-  const controller = new AbortController();
+  const controller = new Cancellation();
   const dispatcher = opts.dispatcher ?? createDispatcher(t);
   return {
     target: t,
     model: opts.model,
     apiKey: opts.key,
-    signal: controller.signal,
+    signal: controller,
     dispatcher,
     controller,
     close: () => (opts.dispatcher ? Promise.resolve() : dispatcher.close()),
