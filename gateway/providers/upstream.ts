@@ -9,7 +9,7 @@ import {
   type UpstreamErrorKind,
 } from './provider';
 import type { Cancellation } from './cancellation';
-import { parseSse, type SseEvent } from './sse';
+import { SseParser, type SseEvent } from './sse';
 
 export type OpenAIErrorBody = NonNullable<UpstreamError['body']>;
 
@@ -298,46 +298,162 @@ export function expectEventStream(res: ResponseData, ctx: AttemptContext): void 
   throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} answered a stream request with content type "${type || 'none'}" instead of text/event-stream`);
 }
 
+/** Chunks queued beyond this pause the upstream body until the client catches up. */
+const QUEUE_HIGH_WATER = 64;
+
 /**
  * Runs a 2xx event-stream body through a translator. After the end marker the rest of the body is
  * drained so the socket can be reused; if the consumer stops early or anything fails, the socket is closed.
  */
 export function translateStream(res: ResponseData, ctx: AttemptContext, t: StreamTranslator): AsyncIterableIterator<ChatCompletionChunk> {
-  const gen = runStream(res, ctx, t);
-  let started = false;
-  // A generator's finally never runs if it is closed before its first next(); close the socket here then.
-  return {
-    next() { started = true; return gen.next(); },
-    return(value?: unknown) {
-      if (!started) discard(res.body);
-      return gen.return(value as undefined);
-    },
-    throw(err?: unknown) {
-      if (!started) discard(res.body);
-      return gen.throw(err);
-    },
-    [Symbol.asyncIterator]() { return this; },
-  };
+  return new UpstreamChunks(res.body, ctx, t);
 }
 
-async function* runStream(res: ResponseData, ctx: AttemptContext, t: StreamTranslator): AsyncGenerator<ChatCompletionChunk> {
-  const body = res.body;
-  let clean = false;
-  try {
-    for await (const event of parseSse(body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>)) {
-      if (ctx.signal.aborted) throw abortedError(ctx); // do not hand out what was buffered before the abort
-      const chunk = t.push(event);
-      if (chunk) yield chunk;
-      if (t.done) { clean = true; return; }
+type Waiter = { resolve(result: IteratorResult<ChatCompletionChunk>): void; reject(error: unknown): void };
+
+/**
+ * Reads the body push-style: each 'data' event is parsed and translated at once and its chunks
+ * queued for the consumer. Stacked async generators (body iterator, SSE parser, translator) cost a
+ * promise hop per layer per chunk and put about 0.1 ms more before the first token.
+ * Chunks that arrived before a failure are still handed out, then the failure; after a client
+ * abort nothing more is handed out.
+ */
+class UpstreamChunks implements AsyncIterableIterator<ChatCompletionChunk> {
+  private readonly parser = new SseParser();
+  private queue: ChatCompletionChunk[] = [];
+  private head = 0;
+  private failure: UpstreamError | undefined;
+  /** No more chunks will be queued: the end marker, the end of the body, a failure or return(). */
+  private ended = false;
+  /** The body is no longer ours: read to its end, left draining, or destroyed. */
+  private released = false;
+  private waiter: Waiter | undefined;
+
+  constructor(private readonly body: ResponseData['body'], private readonly ctx: AttemptContext, private readonly t: StreamTranslator) {
+    body.on('data', this.onData);
+    body.on('end', this.onEnd);
+    body.on('error', this.onError);
+    body.on('close', this.onClose);
+  }
+
+  private readonly onData = (data: Buffer): void => {
+    if (this.ended) return;
+    try {
+      for (const event of this.parser.push(data)) {
+        const chunk = this.t.push(event);
+        if (chunk) this.queue.push(chunk);
+        if (this.t.done) {
+          this.release(true);
+          break;
+        }
+      }
+    } catch (error) {
+      this.fail(transportError(error, this.ctx, 'body'));
     }
-    clean = true;
-    const tail = t.finish();
-    if (tail) yield tail;
-  } catch (err) {
-    throw transportError(err, ctx, 'body');
-  } finally {
-    if (clean) body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
-    else discard(body);
+    if (!this.ended && this.queue.length - this.head >= QUEUE_HIGH_WATER) this.body.pause();
+    this.wake();
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.ended) return;
+    this.parser.end();
+    try {
+      const tail = this.t.finish();
+      if (tail) this.queue.push(tail);
+      this.release(true);
+    } catch (error) {
+      this.fail(transportError(error, this.ctx, 'body'));
+    }
+    this.wake();
+  };
+
+  private readonly onError = (error: unknown): void => {
+    this.fail(transportError(error, this.ctx, 'body'));
+    this.wake();
+  };
+
+  private readonly onClose = (): void => {
+    if (this.ended) return;
+    this.fail(transportError(new Error('the upstream closed the stream'), this.ctx, 'body'));
+    this.wake();
+  };
+
+  /** Stops listening; a clean end leaves the rest of the body draining so the socket is reused. */
+  private release(clean: boolean): void {
+    this.ended = true;
+    if (this.released) return;
+    this.released = true;
+    const body = this.body;
+    body.off('data', this.onData);
+    body.off('end', this.onEnd);
+    body.off('error', this.onError);
+    body.off('close', this.onClose);
+    if (clean) {
+      if (!body.readableEnded) body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
+    } else {
+      discard(body);
+    }
+  }
+
+  private fail(error: UpstreamError): void {
+    if (this.ended) return;
+    this.failure = error;
+    this.release(false);
+  }
+
+  /** What next() answers now, or undefined to wait for the body. */
+  private take(): { result: IteratorResult<ChatCompletionChunk> } | { error: unknown } | undefined {
+    if (this.ctx.signal.aborted) {
+      // Do not hand out what was buffered before the abort.
+      this.release(false);
+      this.queue = [];
+      this.head = 0;
+      return { error: abortedError(this.ctx) };
+    }
+    if (this.head < this.queue.length) {
+      const value = this.queue[this.head++];
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      }
+      return { result: { value, done: false } };
+    }
+    if (this.failure) {
+      const error = this.failure;
+      this.failure = undefined;
+      return { error };
+    }
+    if (this.ended) return { result: { value: undefined, done: true } };
+    if (this.body.isPaused()) this.body.resume();
+    return undefined;
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    const next = this.take();
+    if (!next) return;
+    this.waiter = undefined;
+    if ('error' in next) waiter.reject(next.error);
+    else waiter.resolve(next.result);
+  }
+
+  next(): Promise<IteratorResult<ChatCompletionChunk>> {
+    const next = this.take();
+    if (!next) return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+    return 'error' in next ? Promise.reject(next.error) : Promise.resolve(next.result);
+  }
+
+  return(): Promise<IteratorResult<ChatCompletionChunk>> {
+    this.release(false);
+    this.queue = [];
+    this.head = 0;
+    this.failure = undefined;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 }
 
