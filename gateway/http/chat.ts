@@ -4,7 +4,7 @@ import type { Attempt, DecisionEvent } from '../events/decision-event';
 import { newEventId } from '../events/event-log';
 import { allows, type AuthFailure, type KeyRecord } from '../keys/key-store';
 import { Cancellation } from '../providers/cancellation';
-import { completionJson, type ChatCompletionChunk, type ChatRequest, type Usage } from '../providers/provider';
+import { answerJson, type ChatCompletionChunk, type ChatRequest, type Usage } from '../providers/provider';
 import { sessionKey } from '../routing/affinity';
 import { exhaustedMessage, round, runAttempts, type AttemptsOutcome } from '../routing/attempts';
 import { planRoute, type RoutePlan, type RoutedModel } from '../routing/plan';
@@ -88,7 +88,7 @@ async function answer(res: ServerResponse, gw: GatewayContext, rec: RequestRecor
       rec.ttftMs = outcome.ttftMs;
       rec.usage = outcome.completion.usage;
       rec.resolvedModel = outcome.model.model;
-      const payload = completionJson(outcome.completion);
+      const payload = answerJson(outcome.completion);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...routingHeaders(rec, outcome) });
       res.end(payload);
       record(gw, rec, 'allowed', 200, null);
@@ -134,7 +134,8 @@ async function streamAnswer(res: ServerResponse, gw: GatewayContext, rec: Reques
   rec.ttftMs = outcome.ttftMs;
   rec.resolvedModel = outcome.model.model;
   const wantsUsage = request.stream_options?.include_usage === true;
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...routingHeaders(rec, outcome) });
+  // No connection header: Node sends keep-alive itself, and every header is costly to validate here.
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...routingHeaders(rec, outcome) });
   let finished = false;
   const write = (chunk: ChatCompletionChunk): boolean => {
     if (chunk.usage) rec.usage = chunk.usage;
@@ -145,7 +146,7 @@ async function streamAnswer(res: ServerResponse, gw: GatewayContext, rec: Reques
       const { usage: _omit, ...rest } = chunk;
       chunk = rest as ChatCompletionChunk;
     }
-    return res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    return res.write(`data: ${answerJson(chunk)}\n\n`);
   };
   try {
     if (outcome.first) write(outcome.first);

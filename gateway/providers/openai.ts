@@ -58,10 +58,21 @@ class OpenAIStreamTranslator implements StreamTranslator {
     }
     // Azure opens with a prompt-filter-only chunk: nothing for the client, and no usage to keep.
     if (choices.length === 0 && !obj.usage) return undefined;
+    let changed = false;
     // Azure content-filter chunks carry no delta; give every choice one so consumers need not check.
-    for (const c of choices as Array<Record<string, unknown>>) if (c.delta === undefined) c.delta = {};
-    if (!obj.model) obj.model = this.ctx.model;
-    return obj as unknown as ChatCompletionChunk;
+    for (const c of choices as Array<Record<string, unknown>>) {
+      if (c.delta === undefined) {
+        c.delta = {};
+        changed = true;
+      }
+    }
+    if (!obj.model) {
+      obj.model = this.ctx.model;
+      changed = true;
+    }
+    const chunk = obj as unknown as ChatCompletionChunk;
+    // Multi-line data (pretty-printed JSON) cannot go out as one `data:` line; it is serialised again.
+    return changed || data.includes('\n') ? chunk : forwardAsSent(chunk, data);
   }
 
   finish(): ChatCompletionChunk | undefined {

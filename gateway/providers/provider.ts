@@ -49,21 +49,21 @@ export interface ChatCompletionChunk {
 }
 
 /**
- * The exact JSON text an upstream sent for a completion a provider returns unchanged: the gateway
- * then forwards those bytes instead of serialising the object again (a measurable share of its
- * per-request CPU). Register only text that parses to the object as returned, and never mutate the
- * object afterwards.
+ * The exact JSON text an upstream sent for a completion or chunk a provider returns unchanged: the
+ * gateway then forwards those bytes instead of serialising the object again (a measurable share of
+ * its per-request CPU). Register only text that parses to the object as returned, and never mutate
+ * the object afterwards.
  */
-const upstreamJson = new WeakMap<ChatCompletion, string>();
+const upstreamJson = new WeakMap<ChatCompletion | ChatCompletionChunk, string>();
 
-export function forwardAsSent(completion: ChatCompletion, text: string): ChatCompletion {
-  upstreamJson.set(completion, text);
-  return completion;
+export function forwardAsSent<T extends ChatCompletion | ChatCompletionChunk>(answer: T, text: string): T {
+  upstreamJson.set(answer, text);
+  return answer;
 }
 
-/** The completion's JSON for the client: the upstream's own text when it was forwarded unchanged. */
-export function completionJson(completion: ChatCompletion): string {
-  return upstreamJson.get(completion) ?? JSON.stringify(completion);
+/** The answer's JSON for the client: the upstream's own text when it was forwarded unchanged. */
+export function answerJson(answer: ChatCompletion | ChatCompletionChunk): string {
+  return upstreamJson.get(answer) ?? JSON.stringify(answer);
 }
 
 export interface AttemptContext {

@@ -1,6 +1,8 @@
 // Streaming Server-Sent-Events parser (WHATWG event-stream rules) over raw upstream bytes.
 // Chunks may split lines, `\r\n` pairs and UTF-8 characters anywhere.
 
+import { StringDecoder } from 'node:string_decoder';
+
 export interface SseEvent {
   /** `event:` field; "message" when the event had none. */
   event: string;
@@ -18,9 +20,11 @@ const CR = 13;
  * discarded, as browsers and the OpenAI SDK do.
  */
 export class SseParser {
-  private readonly decoder = new TextDecoder('utf-8');
+  // StringDecoder: keeps a UTF-8 character split across chunks whole, and is cheaper than TextDecoder.
+  private readonly decoder = new StringDecoder('utf8');
   private pending = '';          // text after the last line break seen
   private skipLeadingLf = false; // previous chunk ended in CR: a following LF belongs to it
+  private atStart = true;
   private data: string[] = [];
   private event = '';
   private id: string | undefined;
@@ -28,8 +32,12 @@ export class SseParser {
   /** The events completed by this chunk, in order (often none or one). */
   push(chunk: Uint8Array | string): SseEvent[] {
     const out: SseEvent[] = [];
-    let text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    let text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     if (text.length === 0) return out;
+    if (this.atStart) {
+      this.atStart = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // the stream may open with a BOM
+    }
     if (this.skipLeadingLf) {
       this.skipLeadingLf = false;
       if (text.charCodeAt(0) === LF) text = text.slice(1);
@@ -54,7 +62,7 @@ export class SseParser {
 
   /** End of input: flushes the decoder; an incomplete trailing event is dropped by design. */
   end(): void {
-    this.decoder.decode();
+    this.decoder.end();
   }
 
   private line(line: string, out: SseEvent[]): void {
