@@ -140,7 +140,8 @@ async function streamAnswer(res: ServerResponse, gw: GatewayContext, rec: Reques
   const write = (chunk: ChatCompletionChunk): boolean => {
     if (chunk.usage) rec.usage = chunk.usage;
     if (!finished) for (const c of chunk.choices) if (c.finish_reason) finished = true;
-    if (!wantsUsage && 'usage' in chunk) {
+    // OpenAI puts "usage": null on every chunk once usage is asked for; only real usage is withheld.
+    if (!wantsUsage && chunk.usage) {
       // Usage was asked of the upstream for the event; the client did not ask for it.
       if (chunk.choices.length === 0) return true;
       const { usage: _omit, ...rest } = chunk;

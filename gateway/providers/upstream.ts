@@ -330,10 +330,12 @@ class UpstreamChunks implements AsyncIterableIterator<ChatCompletionChunk> {
   private waiter: Waiter | undefined;
 
   constructor(private readonly body: ResponseData['body'], private readonly ctx: AttemptContext, private readonly t: StreamTranslator) {
-    body.on('data', this.onData);
     body.on('end', this.onEnd);
     body.on('error', this.onError);
     body.on('close', this.onClose);
+    // The first events usually arrived with the headers: take them now rather than a tick later.
+    for (let data = body.read() as Buffer | null; data !== null && !this.ended; data = body.read() as Buffer | null) this.onData(data);
+    if (!this.ended) body.on('data', this.onData);
   }
 
   private readonly onData = (data: Buffer): void => {
@@ -449,6 +451,9 @@ class UpstreamChunks implements AsyncIterableIterator<ChatCompletionChunk> {
     this.queue = [];
     this.head = 0;
     this.failure = undefined;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.resolve({ value: undefined, done: true }); // a next() still waiting ends too
     return Promise.resolve({ value: undefined, done: true });
   }
 

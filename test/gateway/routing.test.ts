@@ -288,3 +288,23 @@ test('GET /v1/models lists groups and physical models in OpenAI list shape; /hea
     assert.equal(((await health.json()) as { status: string }).status, 'ok');
   });
 });
+
+test('streamed usage: withheld from a client that did not ask (still recorded), delivered to one that did', async () => {
+  await withGateway(fallbackGroup, async (gw) => {
+    const plain = await gw.client.chat.completions.create({ model: 'chain', messages: hello, stream: true });
+    const plainChunks = [];
+    for await (const chunk of plain) plainChunks.push(chunk);
+    // The fake sends "usage": null on every chunk once usage is asked, as OpenAI does; the final usage chunk is dropped.
+    assert.ok(plainChunks.length > 2);
+    assert.ok(plainChunks.every((c) => c.choices.length > 0 && !c.usage), 'no usage reaches a client that did not ask');
+    assert.ok(a.requests.at(-1)!.body.stream_options?.include_usage, 'usage was asked of the upstream');
+    assert.ok(gw.events().at(-1)!.tokens.total > 0, 'the event still has the usage');
+
+    const asked = await gw.client.chat.completions.create({ model: 'chain', messages: hello, stream: true, stream_options: { include_usage: true } });
+    const askedChunks = [];
+    for await (const chunk of asked) askedChunks.push(chunk);
+    const last = askedChunks.at(-1)!;
+    assert.deepEqual(last.choices, []);
+    assert.ok(last.usage && last.usage.total_tokens > 0);
+  });
+});

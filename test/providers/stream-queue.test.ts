@@ -126,3 +126,17 @@ test('breaking out of for await after 3 chunks also closes the upstream socket',
   assert.equal(n, 3);
   await socketClosed;
 });
+
+test('return() while a next() is still waiting on a quiet upstream ends that next() too', { timeout: 10_000 }, async () => {
+  respond = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk(0, 't0'));
+    // ...then silence: the second next() can only end through return().
+  };
+  ctx = attempt({ type: 'openai', baseUrl }, { model: 'gpt-4o', key: KEY });
+  const it = (await openai.stream(chat('quiet', { stream: true }), ctx))[Symbol.asyncIterator]();
+  assert.equal((await it.next()).value?.choices[0].delta.content, 't0');
+  const waiting = it.next();
+  await it.return!();
+  assert.deepEqual(await waiting, { value: undefined, done: true });
+});
