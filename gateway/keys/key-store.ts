@@ -29,11 +29,22 @@ export interface KeyStoreError { error: string }
 
 interface KeysFile { version: 1; keys: KeyRecord[] }
 
+const TOKEN_CACHE_LIMIT = 1024;
+
 export class KeyStore {
   readonly path: string;
   readonly devKeyPath: string;
   private records: KeyRecord[] = [];
   private byHash = new Map<string, KeyRecord>();
+  /**
+   * Keys that authenticated, by the presented token: skips SHA-256 on repeat requests (OpenSSL's
+   * code path, cold on every request of an idle local gateway, was ~60 us of the time before the
+   * handler ran). Only valid keys get in, so unknown tokens cannot fill it; a hit counts only while
+   * its record is the current one for its hash, so a reload or revoke takes effect at once. The
+   * tokens are in this process's memory while their requests are served anyway; the map's string
+   * hashing is seeded per process, so a caller cannot steer which stored token a lookup compares.
+   */
+  private byToken = new Map<string, KeyRecord>();
   private loadedVersion: string | undefined;
   private watcher: FSWatcher | undefined;
   private watchFailed = false;
@@ -88,8 +99,11 @@ export class KeyStore {
   authenticate(authorization: string | undefined | null): KeyRecord | AuthFailure {
     const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) return { error: 'missing' };
-    const presented = hashKey(match[1]);
+    const token = match[1];
     this.refresh(false);
+    const known = this.byToken.get(token);
+    if (known && this.byHash.get(known.hash) === known) return known.revoked ? { error: 'revoked' } : known;
+    const presented = hashKey(token);
     let record = this.byHash.get(presented);
     if (!record) {
       // A key created a moment ago by `kt keys create` works at once, before its change event arrives.
@@ -100,6 +114,8 @@ export class KeyStore {
     // cannot choose what a key hashes to, so no compare of the secret itself ever happens.
     if (!record) return { error: 'unknown' };
     if (record.revoked) return { error: 'revoked' };
+    if (this.byToken.size >= TOKEN_CACHE_LIMIT) this.byToken.clear();
+    this.byToken.set(token, record);
     return record;
   }
 
@@ -180,6 +196,7 @@ export class KeyStore {
   private setRecords(records: KeyRecord[], version: string | undefined): void {
     this.records = records;
     this.byHash = new Map(records.map((record) => [record.hash, record]));
+    this.byToken.clear();
     this.loadedVersion = version;
   }
 

@@ -53,6 +53,9 @@ test('authenticate: missing, unknown, revoked and valid keys', (t) => {
   const ok = store.authenticate(`bearer  ${key}`);
   assert.ok(!('error' in ok));
   assert.equal(ok.name, 'app');
+  // The second time the token is served from the cache of authenticated tokens: same answer.
+  assert.equal(store.authenticate(`Bearer ${key}`), ok);
+  assert.deepEqual(store.authenticate(`Bearer ${key}x`), { error: 'unknown' });
   const revoked = store.revoke('app');
   assert.ok(!('error' in revoked) && revoked.revoked);
   assert.deepEqual(store.authenticate(`Bearer ${key}`), { error: 'revoked' });
