@@ -30,6 +30,18 @@ export function percentile(values, p) {
 
 export const median = (values) => percentile(values, 50);
 
+/**
+ * 95% bootstrap interval of median(a) - median(b): how far sampling alone could move the difference.
+ * Seeded, so a rerun on the same samples prints the same interval.
+ */
+export function medianDifferenceInterval(a, b, resamples = 1000) {
+  let seed = 0x9e3779b9;
+  const random = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  const resample = (values) => Array.from(values, () => values[Math.floor(random() * values.length)]);
+  const diffs = Array.from({ length: resamples }, () => median(resample(a)) - median(resample(b)));
+  return [percentile(diffs, 2.5), percentile(diffs, 97.5)];
+}
+
 /** Peak resident set size of a process, in MiB (Linux). */
 export function peakRssMiB(pid) {
   try {
