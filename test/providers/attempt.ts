@@ -1,4 +1,6 @@
 // Builds an AttemptContext against a fake upstream, the way the router will.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { after, before } from 'node:test';
 import type { Dispatcher } from 'undici';
 import type { ProviderTarget, ProviderType } from '../../gateway/policy/types';
 import type { AttemptContext, ChatCompletionChunk, ChatRequest } from '../../gateway/providers/provider';
@@ -78,4 +80,23 @@ export async function closedPort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
+}
+
+/**
+ * A bare HTTP server on 127.0.0.1 port 0 whose answers a test writes byte for byte, started before
+ * and closed after the file's tests. `baseUrl` ends in /v1, as an OpenAI-compatible base_url does.
+ */
+export function scriptedUpstream(handle: (req: IncomingMessage, res: ServerResponse) => void): { readonly baseUrl: string } {
+  let server: Server;
+  const upstream = { baseUrl: '' };
+  before(async () => {
+    server = createServer(handle);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    upstream.baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return upstream;
 }

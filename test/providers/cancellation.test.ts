@@ -1,10 +1,10 @@
 // Cancellation: the EventEmitter the gateway passes as every upstream call's signal.
-import { after, afterEach, before, test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Cancellation } from '../../gateway/providers/cancellation';
 import { openai } from '../../gateway/providers/openai';
-import { attempt, chat, upstreamFailure, type Attempt } from './attempt';
+import { attempt, scriptedUpstream, chat, upstreamFailure, type Attempt } from './attempt';
 
 test('abort sets aborted and a default Error reason, and emits abort exactly once', () => {
   const c = new Cancellation();
@@ -80,21 +80,11 @@ test('onAbort on an already aborted Cancellation runs the listener at once', () 
 
 // End to end: the Cancellation as ctx.signal reaches undici and the upstream socket.
 
-let server: Server;
-let baseUrl: string;
 let onRequest: (req: IncomingMessage) => void = () => {};
 let ctx: Attempt | undefined;
 
-before(async () => {
-  // Never answers: holds every request open until the client gives up.
-  server = createServer((req) => { req.resume(); onRequest(req); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-});
+// Never answers: holds every request open until the client gives up.
+const upstream = scriptedUpstream((req) => { req.resume(); onRequest(req); });
 // destroy, not close: a regression that leaves a request open must fail the test, not hang the hook.
 afterEach(async () => { await ctx?.dispatcher.destroy(); ctx = undefined; });
 
@@ -109,7 +99,7 @@ function nextRequest(): Promise<{ req: IncomingMessage; socketClosed: Promise<vo
 }
 
 test('ctx.signal aborted while the upstream has not answered: complete rejects as aborted and the socket closes', { timeout: 10_000 }, async () => {
-  ctx = attempt({ type: 'openai', baseUrl }, { model: 'gpt-4o', key: 'sk-cancel-0123456' });
+  ctx = attempt({ type: 'openai', baseUrl: upstream.baseUrl }, { model: 'gpt-4o', key: 'sk-cancel-0123456' });
   const arrived = nextRequest();
   const call = openai.complete(chat('never answered'), ctx);
   const { req, socketClosed } = await arrived;
@@ -127,7 +117,7 @@ test('ctx.signal aborted while the upstream has not answered: complete rejects a
 });
 
 test('an already aborted ctx.signal fails before any request is sent', async () => {
-  ctx = attempt({ type: 'openai', baseUrl }, { model: 'gpt-4o', key: 'sk-cancel-0123456' });
+  ctx = attempt({ type: 'openai', baseUrl: upstream.baseUrl }, { model: 'gpt-4o', key: 'sk-cancel-0123456' });
   let requests = 0;
   onRequest = () => { requests++; };
   ctx.controller.abort();

@@ -1,41 +1,31 @@
 // The OpenAI-compatible provider hands the gateway the upstream's own JSON text for answers it returns
 // unchanged (answerJson forwards it byte for byte), and only for those: anything it fixed up, or any
 // multi-line SSE data, is serialised again. The upstream here is a real HTTP server sending exact bytes.
-import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { openai } from '../../gateway/providers/openai';
 import { answerJson, type ChatCompletionChunk } from '../../gateway/providers/provider';
-import { attempt, chat, collect, type Attempt } from './attempt';
+import { attempt, scriptedUpstream, chat, collect, type Attempt } from './attempt';
 
 const KEY = 'sk-forward-as-sent-0123';
 
 /** What the fake upstream does with the next request; each test sets it. */
 let respond: (req: IncomingMessage, res: ServerResponse) => void;
 const seen: Array<{ path: string | undefined; body: Record<string, unknown> }> = [];
-let server: Server;
-let baseUrl: string;
 let ctx: Attempt;
 
-before(async () => {
-  server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (d: Buffer) => parts.push(d));
-    req.on('end', () => {
-      seen.push({ path: req.url, body: JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown> });
-      respond(req, res);
-    });
+const upstream = scriptedUpstream((req, res) => {
+  const parts: Buffer[] = [];
+  req.on('data', (d: Buffer) => parts.push(d));
+  req.on('end', () => {
+    seen.push({ path: req.url, body: JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown> });
+    respond(req, res);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
 });
 beforeEach(() => {
   seen.length = 0;
-  ctx = attempt({ type: 'openai', baseUrl }, { model: 'gpt-4o', key: KEY });
+  ctx = attempt({ type: 'openai', baseUrl: upstream.baseUrl }, { model: 'gpt-4o', key: KEY });
 });
 afterEach(async () => { await ctx.close(); });
 

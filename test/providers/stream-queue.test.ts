@@ -1,31 +1,21 @@
 // translateStream reads the upstream body push-style into a queue, pausing the body while 64+ chunks
 // wait for a slow consumer; stopping early destroys the body. The upstream is a real HTTP server.
-import { after, afterEach, before, test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { openai } from '../../gateway/providers/openai';
 import type { ChatCompletionChunk } from '../../gateway/providers/provider';
 import { createDispatcher } from '../../gateway/providers/upstream';
-import { attempt, chat, type Attempt } from './attempt';
+import { attempt, scriptedUpstream, chat, type Attempt } from './attempt';
 
 const KEY = 'sk-stream-queue-0123';
 
 let respond: (req: IncomingMessage, res: ServerResponse) => void;
-let server: Server;
-let baseUrl: string;
 let ctx: Attempt | undefined;
 
-before(async () => {
-  server = createServer((req, res) => { req.resume(); respond(req, res); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-});
+const upstream = scriptedUpstream((req, res) => { req.resume(); respond(req, res); });
 // destroy, not close: a regression that leaves a request open must fail the test, not hang the hook.
 afterEach(async () => { await ctx?.dispatcher.destroy(); ctx = undefined; });
 
@@ -59,8 +49,8 @@ test('2,000 chunks written as fast as possible reach a slow consumer all, in ord
     res.write(chunk(N, '', 'stop'));
     res.end('data: [DONE]\n\n', serverDone);
   };
-  const { dispatcher, pauses } = countingPauses({ type: 'openai', baseUrl });
-  ctx = attempt({ type: 'openai', baseUrl }, { model: 'gpt-4o', key: KEY, dispatcher });
+  const { dispatcher, pauses } = countingPauses({ type: 'openai', baseUrl: upstream.baseUrl });
+  ctx = attempt({ type: 'openai', baseUrl: upstream.baseUrl }, { model: 'gpt-4o', key: KEY, dispatcher });
   try {
     const received: ChatCompletionChunk[] = [];
     const it = (await openai.stream(chat('many', { stream: true }), ctx))[Symbol.asyncIterator]();
@@ -93,7 +83,7 @@ test('return() after 3 chunks destroys the body: the upstream sees its socket cl
     for (let i = 0; i < 10; i++) res.write(chunk(i, `t${i}`));
     // ...and never ends: only the client can close this response.
   };
-  ctx = attempt({ type: 'openai', baseUrl }, { model: 'gpt-4o', key: KEY });
+  ctx = attempt({ type: 'openai', baseUrl: upstream.baseUrl }, { model: 'gpt-4o', key: KEY });
   const it = (await openai.stream(chat('stop early', { stream: true }), ctx))[Symbol.asyncIterator]();
   const got: unknown[] = [];
   for (let i = 0; i < 3; i++) {
@@ -117,7 +107,7 @@ test('breaking out of for await after 3 chunks also closes the upstream socket',
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     for (let i = 0; i < 10; i++) res.write(chunk(i, `t${i}`));
   };
-  ctx = attempt({ type: 'openai', baseUrl }, { model: 'gpt-4o', key: KEY });
+  ctx = attempt({ type: 'openai', baseUrl: upstream.baseUrl }, { model: 'gpt-4o', key: KEY });
   let n = 0;
   for await (const c of await openai.stream(chat('stop early', { stream: true }), ctx)) {
     assert.equal(c.choices[0].delta.content, `t${n}`);
@@ -133,7 +123,7 @@ test('return() while a next() is still waiting on a quiet upstream ends that nex
     res.write(chunk(0, 't0'));
     // ...then silence: the second next() can only end through return().
   };
-  ctx = attempt({ type: 'openai', baseUrl }, { model: 'gpt-4o', key: KEY });
+  ctx = attempt({ type: 'openai', baseUrl: upstream.baseUrl }, { model: 'gpt-4o', key: KEY });
   const it = (await openai.stream(chat('quiet', { stream: true }), ctx))[Symbol.asyncIterator]();
   assert.equal((await it.next()).value?.choices[0].delta.content, 't0');
   const waiting = it.next();
