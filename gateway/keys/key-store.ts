@@ -37,19 +37,20 @@ export class KeyStore {
   private records: KeyRecord[] = [];
   private byHash = new Map<string, KeyRecord>();
   /**
-   * Keys that authenticated, by the presented token: skips SHA-256 on repeat requests (OpenSSL's
-   * code path, cold on every request of an idle local gateway, was ~60 us of the time before the
-   * handler ran). Only valid keys get in, so unknown tokens cannot fill it; a hit counts only while
-   * its record is the current one for its hash, so a reload or revoke takes effect at once. The
-   * tokens are in this process's memory while their requests are served anyway; the map's string
-   * hashing is seeded per process, so a caller cannot steer which stored token a lookup compares.
+   * Keys that authenticated, by the whole Authorization header as sent: repeat requests skip the
+   * header regex and SHA-256 (OpenSSL's code path, cold on every request of an idle local gateway,
+   * was ~60 us of the time before the handler ran). Only valid keys get in, so unknown tokens cannot
+   * fill it; a hit counts only while its record is the current one for its hash, so a reload or
+   * revoke takes effect at once. The tokens are in this process's memory while their requests are
+   * served anyway; the map's string hashing is seeded per process, so a caller cannot steer which
+   * stored token a lookup compares.
    */
-  private byToken = new Map<string, KeyRecord>();
+  private byAuthorization = new Map<string, KeyRecord>();
   private loadedVersion: string | undefined;
   private watcher: FSWatcher | undefined;
   private watchFailed = false;
+  private recheckTimer: NodeJS.Timeout | undefined;
   private stale = true;
-  private checkedAt = -Infinity;
 
   constructor(readonly stateDir: string) {
     this.path = join(stateDir, 'keys.json');
@@ -97,12 +98,12 @@ export class KeyStore {
 
   /** Checks `Authorization: Bearer kt_gk_…`; called on every request, so it is a map lookup over a cached file. */
   authenticate(authorization: string | undefined | null): KeyRecord | AuthFailure {
+    this.refresh(false);
+    const known = authorization ? this.byAuthorization.get(authorization) : undefined;
+    if (known && this.byHash.get(known.hash) === known) return known.revoked ? { error: 'revoked' } : known;
     const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) return { error: 'missing' };
     const token = match[1];
-    this.refresh(false);
-    const known = this.byToken.get(token);
-    if (known && this.byHash.get(known.hash) === known) return known.revoked ? { error: 'revoked' } : known;
     const presented = hashKey(token);
     let record = this.byHash.get(presented);
     if (!record) {
@@ -114,8 +115,8 @@ export class KeyStore {
     // cannot choose what a key hashes to, so no compare of the secret itself ever happens.
     if (!record) return { error: 'unknown' };
     if (record.revoked) return { error: 'revoked' };
-    if (this.byToken.size >= TOKEN_CACHE_LIMIT) this.byToken.clear();
-    this.byToken.set(token, record);
+    if (this.byAuthorization.size >= TOKEN_CACHE_LIMIT) this.byAuthorization.clear();
+    this.byAuthorization.set(authorization as string, record);
     return record;
   }
 
@@ -137,19 +138,27 @@ export class KeyStore {
 
   /**
    * The gateway's view of keys.json: a folder watch marks it stale when another process (`kt keys
-   * revoke`) writes it, so requests skip the stat; a stat a second also covers file systems
-   * without change events. `force` stats at once.
+   * revoke`) writes it, so requests skip the stat; a timer's stat a second also covers file systems
+   * without change events, off the requests' path. `force` stats at once.
    */
   private refresh(force: boolean): void {
-    const now = performance.now();
-    if (!force && !this.stale && now - this.checkedAt < RECHECK_MS) return;
-    this.checkedAt = now;
+    if (!force && !this.stale) return;
     this.stale = false;
     this.watchForChanges();
     this.load();
   }
 
   private watchForChanges(): void {
+    if (!this.recheckTimer) {
+      this.recheckTimer = setInterval(() => {
+        try {
+          this.load();
+        } catch {
+          this.stale = true; // the next request rereads it and reports what is wrong
+        }
+      }, RECHECK_MS);
+      this.recheckTimer.unref();
+    }
     if (this.watcher || this.watchFailed) return;
     try {
       mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
@@ -170,6 +179,8 @@ export class KeyStore {
 
   /** Stops watching keys.json (the gateway calls it on shutdown). */
   close(): void {
+    clearInterval(this.recheckTimer);
+    this.recheckTimer = undefined;
     this.watcher?.close();
     this.watcher = undefined;
   }
@@ -196,7 +207,7 @@ export class KeyStore {
   private setRecords(records: KeyRecord[], version: string | undefined): void {
     this.records = records;
     this.byHash = new Map(records.map((record) => [record.hash, record]));
-    this.byToken.clear();
+    this.byAuthorization.clear();
     this.loadedVersion = version;
   }
 

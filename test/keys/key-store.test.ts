@@ -55,10 +55,12 @@ test('authenticate: missing, unknown, revoked and valid keys', (t) => {
   assert.equal(ok.name, 'app');
   // The second time the token is served from the cache of authenticated tokens: same answer.
   assert.equal(store.authenticate(`Bearer ${key}`), ok);
+  assert.equal(store.authenticate(`bearer  ${key}`), ok);
   assert.deepEqual(store.authenticate(`Bearer ${key}x`), { error: 'unknown' });
   const revoked = store.revoke('app');
   assert.ok(!('error' in revoked) && revoked.revoked);
   assert.deepEqual(store.authenticate(`Bearer ${key}`), { error: 'revoked' });
+  assert.deepEqual(store.authenticate(`bearer  ${key}`), { error: 'revoked' }, 'the header cached as first sent sees the revoke too');
 });
 
 test('a running gateway sees keys created and revoked by another process', async (t) => {
