@@ -42,8 +42,10 @@ export interface PlanContext {
 export const modelKey = (m: Pick<GroupModel, 'provider' | 'model'>): string => `${m.provider}/${m.model}`;
 
 export function planRoute(group: RoutedGroup, request: ChatRequest, ctx: PlanContext): RoutePlan {
-  const regular = group.models.filter((m) => !m.lastResort);
-  const lastResort = group.models.filter((m) => m.lastResort);
+  // Plain loops, no closures: this runs before every upstream request, usually on a cold CPU cache.
+  const regular: RoutedModel[] = [];
+  const lastResort: RoutedModel[] = [];
+  for (const m of group.models) (m.lastResort ? lastResort : regular).push(m);
   const random = ctx.random ?? Math.random;
   let plan: RoutePlan;
   switch (group.strategy) {
@@ -59,7 +61,7 @@ export function planRoute(group: RoutedGroup, request: ChatRequest, ctx: PlanCon
     default:
       plan = { order: planWeighted(group, regular, random, ctx.sessionKey), skipped: [], estimatedCostUsd: null };
   }
-  if (!plan.blocked) plan.order = [...plan.order, ...lastResort];
+  if (!plan.blocked && lastResort.length > 0) plan.order = plan.order.concat(lastResort);
   return plan;
 }
 
@@ -72,12 +74,21 @@ function planWeighted(group: RoutedGroup, models: RoutedModel[], random: () => n
     const ranked = rendezvousRank(session, models, modelKey, (m) => weightOf(m, models.length));
     return ranked;
   }
-  const total = models.reduce((a, m) => a + weightOf(m, models.length), 0);
+  const n = models.length;
+  if (n <= 1) return models.slice();
+  let total = 0;
+  for (const m of models) total += weightOf(m, n);
   let pick = 0;
   if (total > 0) {
     let r = random() * total;
-    pick = models.findIndex((m) => (r -= weightOf(m, models.length)) < 0);
-    if (pick < 0) pick = models.length - 1;
+    pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      r -= weightOf(models[i], n);
+      if (r < 0) {
+        pick = i;
+        break;
+      }
+    }
   }
   // Retryable failures move on to the group's other models, heaviest first.
   const rest = models.filter((_, i) => i !== pick).sort((a, b) => weightOf(b, models.length) - weightOf(a, models.length));
