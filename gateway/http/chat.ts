@@ -16,6 +16,7 @@ import { validateChatRequest } from './validate';
 
 /** What is known about a request as it goes; turned into its one DecisionEvent at the end. */
 interface RequestRecord {
+  /** Made once needed (see eventId in handleChatCompletions), so not before the upstream is asked. */
   id: string;
   startedAt: number;
   key: KeyRecord | undefined;
@@ -32,9 +33,10 @@ interface RequestRecord {
 }
 
 export async function handleChatCompletions(req: IncomingMessage, res: ServerResponse, gw: GatewayContext, auth: KeyRecord | AuthFailure): Promise<void> {
-  const rec: RequestRecord = { id: newEventId(), startedAt: performance.now(), key: undefined, stream: false, attempts: [], ttftMs: null };
+  const rec: RequestRecord = { id: '', startedAt: performance.now(), key: undefined, stream: false, attempts: [], ttftMs: null };
+  const eventId = (): string => (rec.id ||= newEventId());
   const refuse = (status: number, message: string, code: string | null, param: string | null = null, decision: DecisionEvent['decision'] = 'blocked') => {
-    sendError(res, status, message, code, param, { 'x-kt-event-id': rec.id });
+    sendError(res, status, message, code, param, { 'x-kt-event-id': eventId() });
     record(gw, rec, decision, status, message);
   };
   if ('error' in auth) {
@@ -76,7 +78,12 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
   res.on('close', () => {
     if (!res.writableFinished) client.abort();
   });
-  const outcome = await runAttempts(plan.order, { table, request, stream: rec.stream, clientSignal: client, latency: gw.latency, startedAt: rec.startedAt });
+  const attempts = runAttempts(plan.order, { table, request, stream: rec.stream, clientSignal: client, latency: gw.latency, startedAt: rec.startedAt });
+  // undici writes a request on a reused keep-alive socket from an immediate (it first checks the idle
+  // socket); queued behind that one, the event id is made while the upstream works, not before it is asked.
+  setImmediate(eventId);
+  const outcome = await attempts;
+  eventId();
   rec.attempts = outcome.attempts;
   await answer(res, gw, rec, outcome, request);
 }
