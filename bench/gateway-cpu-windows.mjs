@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchRoutingConfig } from './lib/gateway-config.mjs';
 import { median, percentile, pool, startChild, streamTiming } from './lib/measure.mjs';
 
 const streamsArg = process.argv.indexOf('--streams');
@@ -36,19 +37,7 @@ children.push(upstream);
 const floor = await startChild(['bench/lib/floor-proxy.mjs'], { UPSTREAM: upstream.url });
 children.push(floor);
 mkdirSync(join(dir, 'gw'));
-writeFileSync(join(dir, 'gw', 'policy-config.yaml'), `providers:
-  targets:
-    - id: fast
-      provider:
-        base_url: ${upstream.url}/v1
-        secret_key_ref:
-          env: BENCH_KEY
-model_groups:
-  - name: bench
-    models:
-      - provider: fast
-        model: bench-model
-`);
+writeFileSync(join(dir, 'gw', 'policy-config.yaml'), benchRoutingConfig([{ group: 'bench', target: 'fast', url: upstream.url }]));
 const gateway = await startChild(['dist/kt.js', 'gateway', 'start', '--config', join(dir, 'gw', 'policy-config.yaml'), '--port', '0'], { BENCH_KEY: 'sk-bench-0123456789' });
 children.push(gateway);
 const key = readFileSync(join(dir, 'gw', '.kt', 'dev-key'), 'utf8').trim();

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { benchRoutingConfig } from './lib/gateway-config.mjs';
 import { latencies, median, medianDifferenceInterval, peakRssMiB, percentile, pool, startChild, streamTiming, throughput } from './lib/measure.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -36,28 +37,10 @@ const floorFast = await startChild(['bench/lib/floor-proxy.mjs'], { UPSTREAM: fa
 const floorSlow = await startChild(['bench/lib/floor-proxy.mjs'], { UPSTREAM: slow.url });
 children.push(floorFast, floorSlow);
 
-const config = `providers:
-  targets:
-    - id: fast
-      provider:
-        base_url: ${fast.url}/v1
-        secret_key_ref:
-          env: BENCH_KEY
-    - id: slow
-      provider:
-        base_url: ${slow.url}/v1
-        secret_key_ref:
-          env: BENCH_KEY
-model_groups:
-  - name: bench
-    models:
-      - provider: fast
-        model: bench-model
-  - name: bench-slow
-    models:
-      - provider: slow
-        model: bench-model
-`;
+const config = benchRoutingConfig([
+  { group: 'bench', target: 'fast', url: fast.url },
+  { group: 'bench-slow', target: 'slow', url: slow.url },
+]);
 async function startGateway(name, extra = []) {
   const folder = join(dir, name);
   spawnSync('mkdir', ['-p', folder]);
