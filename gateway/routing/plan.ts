@@ -91,8 +91,8 @@ function planWeighted(group: RoutedGroup, models: RoutedModel[], random: () => n
     }
   }
   // Retryable failures move on to the group's other models, heaviest first.
-  const rest = models.filter((_, i) => i !== pick).sort((a, b) => weightOf(b, models.length) - weightOf(a, models.length));
-  return models.length ? [models[pick], ...rest] : [];
+  const rest = models.filter((_, i) => i !== pick).sort((a, b) => weightOf(b, n) - weightOf(a, n));
+  return [models[pick], ...rest];
 }
 
 function planLatency(models: RoutedModel[], board: LatencyBoard, random: () => number, exploration: number): RoutedModel[] {
