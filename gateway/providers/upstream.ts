@@ -397,6 +397,13 @@ class UpstreamChunks implements AsyncIterableIterator<ChatCompletionChunk> {
     }
   }
 
+  /** Gives up the body and forgets the chunks not yet handed out. */
+  private drop(): void {
+    this.release(false);
+    this.queue = [];
+    this.head = 0;
+  }
+
   private fail(error: UpstreamError): void {
     if (this.ended) return;
     this.failure = error;
@@ -406,10 +413,7 @@ class UpstreamChunks implements AsyncIterableIterator<ChatCompletionChunk> {
   /** What next() answers now, or undefined to wait for the body. */
   private take(): { result: IteratorResult<ChatCompletionChunk> } | { error: unknown } | undefined {
     if (this.ctx.signal.aborted) {
-      // Do not hand out what was buffered before the abort.
-      this.release(false);
-      this.queue = [];
-      this.head = 0;
+      this.drop(); // do not hand out what was buffered before the abort
       return { error: abortedError(this.ctx) };
     }
     if (this.head < this.queue.length) {
@@ -447,9 +451,7 @@ class UpstreamChunks implements AsyncIterableIterator<ChatCompletionChunk> {
   }
 
   return(): Promise<IteratorResult<ChatCompletionChunk>> {
-    this.release(false);
-    this.queue = [];
-    this.head = 0;
+    this.drop();
     this.failure = undefined;
     const waiter = this.waiter;
     this.waiter = undefined;
