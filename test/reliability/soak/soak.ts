@@ -1,7 +1,8 @@
 // Soak: the built gateway in its own process under 2 minutes of concurrency-200 load, half streamed,
 // with every 10th request to the primary upstream failing 503 (a fallback group absorbs it), and the
 // config hot-reloaded 100 times meanwhile. Passes when no client request fails, every request left one
-// event on disk, exactly the injected failures fell back, and the gateway's RSS shows no upward trend.
+// event on disk, exactly the injected failures fell back, and the heap the gateway keeps after its major
+// garbage collections shows no upward trend.
 // Run: npm run test:soak (SOAK_SECONDS=20 for a quick look). Prints figures; exits 1 on failure.
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,15 @@ const RELOADS = Number(process.env.SOAK_RELOADS ?? 100);
 const FAULT_EVERY = 10;
 const WARMUP_S = Math.min(30, SECONDS / 4);
 const SAMPLE_MS = 3000;
-/** An upward RSS trend above this after warm-up fails the soak (a leak of ~1 KB per request at ~1,000 rps is 60). */
+/**
+ * An upward trend above this, after warm-up, of the heap still in use after each major GC fails the
+ * soak (a leak of ~1 KB per request at ~1,000 rps is 60). RSS is printed but not judged: it follows
+ * how much heap V8 keeps committed, which swings between ~170 and ~255 MB under this load, so its
+ * slope over 90 s came out anywhere from -7 to +27 MB/min with no leak (retained heap flat at 33-36 MB).
+ */
 const MAX_SLOPE_MB_PER_MIN = 15;
+/** Prints `heap-after-gc SECONDS MB` from inside the gateway after each major GC. */
+const HEAP_REPORT = join(__dirname, 'heap-after-gc.cjs');
 
 /** The fake OpenAI's wire format, answering every 10th chat request with OpenAI's own 503. */
 function everyTenthFails(counter: { chats: number; injected: number }): Dialect {
@@ -122,7 +130,7 @@ async function main(): Promise<boolean> {
   const configPath = join(dir, 'policy-config.yaml');
   const stateDir = join(dir, 'state');
   writeFileSync(configPath, config(primary, secondary, 0));
-  const gw = await startGatewayProcess(['--config', configPath, '--port', '0', '--state-dir', stateDir], { PRIMARY_KEY: FAKE_OPENAI_KEY, SECONDARY_KEY: FAKE_OPENAI_KEY }, 20_000);
+  const gw = await startGatewayProcess(['--config', configPath, '--port', '0', '--state-dir', stateDir], { PRIMARY_KEY: FAKE_OPENAI_KEY, SECONDARY_KEY: FAKE_OPENAI_KEY, NODE_OPTIONS: `--require ${HEAP_REPORT}` }, 20_000);
   const pid = gw.child.pid!;
   const key = readFileSync(join(stateDir, 'dev-key'), 'utf8').trim();
   const pool = new Pool(gw.url, { connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
@@ -174,8 +182,11 @@ async function main(): Promise<boolean> {
   const allowed = requestEvents.filter((e) => e.decision === 'allowed').length;
 
   const afterWarmup = samples.filter(([t]) => t >= WARMUP_S);
-  const slopeMbPerMin = afterWarmup.length >= 3 ? slope(afterWarmup) * 60 : NaN;
+  const rssSlope = afterWarmup.length >= 3 ? slope(afterWarmup) * 60 : NaN;
   const rss = samples.map(([, y]) => y);
+  const retained = [...log.matchAll(/^heap-after-gc (\S+) (\S+)$/gm)].map((m): [number, number] => [Number(m[1]), Number(m[2])]);
+  const retainedAfterWarmup = retained.filter(([t]) => t >= WARMUP_S);
+  const heapSlope = retainedAfterWarmup.length >= 3 ? slope(retainedAfterWarmup) * 60 : NaN;
 
   console.log(`soak: ${SECONDS} s at concurrency ${CONCURRENCY}, gateway pid ${pid} (${KT})`);
   console.log(`  requests sent      ${tally.sent} (${tally.streamed} streamed, ${tally.sent - tally.streamed} not)`);
@@ -184,7 +195,8 @@ async function main(): Promise<boolean> {
   console.log(`  injected 503s      ${counter.injected} of ${counter.chats} primary requests; events that fell back: ${fellBack}`);
   console.log(`  events on disk     ${requestEvents.length} (allowed ${allowed}) for ${tally.sent} requests`);
   console.log(`  config reloads     ${reloaded} applied of ${reloadsWritten} written, ${notReloaded} refused`);
-  console.log(`  gateway RSS        start ${rss[0]?.toFixed(0)} MB, max ${Math.max(...rss).toFixed(0)} MB, end ${rss.at(-1)?.toFixed(0)} MB; slope after ${WARMUP_S} s warm-up: ${slopeMbPerMin.toFixed(2)} MB/min (limit ${MAX_SLOPE_MB_PER_MIN})`);
+  console.log(`  heap after GC      ${retained.length} major GCs, ${retainedAfterWarmup.length} after the ${WARMUP_S} s warm-up; slope ${heapSlope.toFixed(2)} MB/min (limit ${MAX_SLOPE_MB_PER_MIN}); MB: ${retained.map(([, y]) => y.toFixed(1)).join(' ')}`);
+  console.log(`  gateway RSS        start ${rss[0]?.toFixed(0)} MB, max ${Math.max(...rss).toFixed(0)} MB, end ${rss.at(-1)?.toFixed(0)} MB; slope after warm-up ${rssSlope.toFixed(2)} MB/min (printed, not judged)`);
   console.log(`  RSS samples (s:MB) ${samples.map(([t, y]) => `${t.toFixed(0)}:${y.toFixed(0)}`).join(' ')}`);
   console.log(`  gateway exit code  ${exitCode}`);
 
@@ -202,7 +214,8 @@ async function main(): Promise<boolean> {
   check(allowed === tally.sent, 'every event is allowed');
   check(reloaded === reloadsWritten && reloadsWritten === RELOADS, `every one of the ${RELOADS} config writes was reloaded`);
   check(notReloaded === 0, 'no reload was refused');
-  check(Number.isFinite(slopeMbPerMin) && slopeMbPerMin <= MAX_SLOPE_MB_PER_MIN, 'no upward RSS trend after warm-up');
+  // A short quick-look run may see too few major GCs to judge; the full run always sees several.
+  check(Number.isFinite(heapSlope) ? heapSlope <= MAX_SLOPE_MB_PER_MIN : SECONDS < 120, 'no upward trend of the heap kept after major GCs (after warm-up)');
   check(exitCode === 0, 'the gateway drained and exited 0 on SIGTERM');
 
   await Promise.all([primary.close(), secondary.close()]);
