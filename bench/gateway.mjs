@@ -19,6 +19,8 @@ const STREAMS = quick ? 20 : 200;
 // ones ran partly unoptimised (V8 --trace-opt showed per-request functions still being optimised
 // after 100 streams).
 const STREAM_WARMUP = quick ? 5 : 50;
+// Processes per proxy (floor, gateway): see the streaming section for why more than one.
+const INSTANCES = quick ? 2 : 3;
 
 if (!existsSync('dist/kt.js')) spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 
@@ -33,18 +35,14 @@ process.on('exit', cleanup);
 const fast = await startChild(['bench/lib/upstream.mjs'], { UPSTREAM_DELAY_MS: '0', UPSTREAM_CHUNK_GAP_MS: '2' });
 const slow = await startChild(['bench/lib/upstream.mjs'], { UPSTREAM_DELAY_MS: '20' });
 children.push(fast, slow);
-const floorFast = await startChild(['bench/lib/floor-proxy.mjs'], { UPSTREAM: fast.url });
-const floorSlow = await startChild(['bench/lib/floor-proxy.mjs'], { UPSTREAM: slow.url });
-// The floor answering with the gateway's stream headers: what the required x-kt-* headers cost on their own.
-const floorHeaders = await startChild(['bench/lib/floor-proxy.mjs'], { UPSTREAM: fast.url, FLOOR_HEADERS: 'gateway' });
-children.push(floorFast, floorSlow, floorHeaders);
 
 const config = benchRoutingConfig([
   { group: 'bench', target: 'fast', url: fast.url },
   { group: 'bench-slow', target: 'slow', url: slow.url },
 ]);
-async function startGateway(name, extra = []) {
-  const folder = join(dir, name);
+let gateways = 0;
+async function startGateway(extra = []) {
+  const folder = join(dir, `gateway-${++gateways}`);
   spawnSync('mkdir', ['-p', folder]);
   writeFileSync(join(folder, 'policy-config.yaml'), config);
   const gw = await startChild(['dist/kt.js', 'gateway', 'start', '--config', join(folder, 'policy-config.yaml'), '--port', '0', ...extra], { BENCH_KEY: 'sk-bench-0123456789' });
@@ -52,8 +50,12 @@ async function startGateway(name, extra = []) {
   gw.key = readFileSync(join(folder, '.kt', 'dev-key'), 'utf8').trim();
   return gw;
 }
-const gateway = await startGateway('events-on');
-const gatewayNoEvents = await startGateway('events-off', ['--no-events']);
+async function startFloor(upstream, env = {}) {
+  const floor = await startChild(['bench/lib/floor-proxy.mjs'], { UPSTREAM: upstream.url, ...env });
+  children.push(floor);
+  return floor;
+}
+const times = (n, start) => Promise.all(Array.from({ length: n }, start));
 
 const message = { messages: [{ role: 'user', content: 'Hello, how are you today?' }] };
 const upstreamBody = JSON.stringify({ model: 'bench-model', ...message });
@@ -63,27 +65,37 @@ function target(url, path, model, key) {
   const streamBody = model ? JSON.stringify({ model, stream: true, ...message }) : upstreamStream;
   return { client: pool(url), path, body, streamBody, headers: { authorization: `Bearer ${key ?? 'sk-bench'}` } };
 }
-const paths = {
-  direct: target(fast.url, '/v1/chat/completions'),
-  floor: target(floorFast.url, '/v1/chat/completions'),
-  gateway: target(gateway.url, '/v1/chat/completions', 'bench', gateway.key),
+const chat = '/v1/chat/completions';
+const floors = await times(INSTANCES, () => startFloor(fast));
+const gatewayInstances = await times(INSTANCES, () => startGateway());
+// The floor answering with the gateway's stream headers: what the required x-kt-* headers cost on their own.
+const headerFloors = await times(INSTANCES, () => startFloor(fast, { FLOOR_HEADERS: 'gateway' }));
+// Each path has INSTANCES processes of the same program; round r uses instance r % INSTANCES.
+const instances = {
+  direct: [target(fast.url, chat)],
+  floor: floors.map((f) => target(f.url, chat)),
+  gateway: gatewayInstances.map((g) => target(g.url, chat, 'bench', g.key)),
 };
+const pick = (name, round, from = instances) => from[name][round % from[name].length];
+
+const floorSlow = await startFloor(slow);
+const gatewayNoEvents = await startGateway(['--no-events']);
 const slowPaths = {
-  direct: target(slow.url, '/v1/chat/completions'),
-  floor: target(floorSlow.url, '/v1/chat/completions'),
-  gateway: target(gateway.url, '/v1/chat/completions', 'bench-slow', gateway.key),
-  'gateway (events off)': target(gatewayNoEvents.url, '/v1/chat/completions', 'bench-slow', gatewayNoEvents.key),
+  direct: target(slow.url, chat),
+  floor: target(floorSlow.url, chat),
+  gateway: target(gatewayInstances[0].url, chat, 'bench-slow', gatewayInstances[0].key),
+  'gateway (events off)': target(gatewayNoEvents.url, chat, 'bench-slow', gatewayNoEvents.key),
 };
 
 const fmt = (n, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
-console.log(`# kt gateway benchmark — ${new Date().toISOString()}, node ${process.version}, ${ROUNDS} rounds`);
+console.log(`# kt gateway benchmark — ${new Date().toISOString()}, node ${process.version}, ${ROUNDS} rounds, ${INSTANCES} processes per proxy`);
 
 // Warm-up: connections, JIT, the gateway's first-use paths.
-for (const t of [...Object.values(paths), ...Object.values(slowPaths)]) await latencies(t, 50);
+for (const t of [...Object.values(instances).flat(), ...Object.values(slowPaths)]) await latencies(t, 50);
 
 // 1. Added latency at concurrency 1, rounds interleaved so drift hits every path alike.
 const lat = { direct: [], floor: [], gateway: [] };
-for (let r = 0; r < ROUNDS; r++) for (const name of Object.keys(lat)) lat[name].push(...(await latencies(paths[name], SEQUENTIAL)));
+for (let r = 0; r < ROUNDS; r++) for (const name of Object.keys(lat)) lat[name].push(...(await latencies(pick(name, r), SEQUENTIAL)));
 const p = (name, q) => percentile(lat[name], q);
 const added = (name, q) => p(name, q) - p('direct', q);
 console.log('\n## Added latency at concurrency 1 (ms over direct; non-streamed)');
@@ -99,35 +111,56 @@ console.log('\n## Throughput at concurrency 64, upstream delay 20 ms (requests/s
 for (const name of Object.keys(rps)) console.log(`${name.padEnd(22)} ${fmt(median(rps[name]), 0).padStart(6)}`);
 console.log(`gateway / floor: ${fmt(median(rps.gateway) / median(rps.floor), 3)} (target ≥ 0.90); events on / off: ${fmt(median(rps.gateway) / median(rps['gateway (events off)']), 3)} (target ≥ 0.95)`);
 
-// 3. Streaming: time to first token and inter-chunk gap on a 64-chunk stream. Each stream starts after a
-// short pause: back to back, a stream began while the previous path's proxy and the upstream were still
-// finishing theirs, so each path's figure depended on which path ran before it: a second gateway (events
-// off) placed right after the first measured 0.4-0.5 ms slower than it; with the pause, 0.09 ms.
+// 3. Streaming: time to first token and inter-chunk gap on a 64-chunk stream.
+// - Each stream starts after a short pause: back to back, a stream began while the previous path's
+//   proxy and the upstream were still finishing theirs, so a path's figure depended on which path ran
+//   before it (a second gateway placed right after the first measured 0.4-0.5 ms slower; paused, 0.09).
+// - Every round runs the paths in a new (seeded) random order, so none always follows the same one.
+// - Two processes of the same program differ by up to 0.3 ms here (in one run two identical gateways
+//   differed by 0.32 ms, two floors by 0.07): with one process per path a run measured one draw of
+//   that, and its interval said nothing about it. Rounds rotate over INSTANCES processes per proxy.
 const STREAM_PAUSE_MS = 5;
-const streamPaths = { ...paths, 'floor (gateway headers)': target(floorHeaders.url, '/v1/chat/completions') };
-const st = Object.fromEntries(Object.keys(streamPaths).map((name) => [name, { ttft: [], gaps: [] }]));
+const streamInstances = { ...instances, 'floor (gateway headers)': headerFloors.map((f) => target(f.url, chat)) };
+const st = Object.fromEntries(Object.keys(streamInstances).map((name) => [name, { ttft: [], gaps: [], byInstance: streamInstances[name].map(() => []) }]));
+const order = shuffler(0x5eed);
 for (let i = 0; i < STREAMS + STREAM_WARMUP; i++) {
-  for (const name of Object.keys(st)) {
+  for (const name of order(Object.keys(st))) {
     await new Promise((resolve) => setTimeout(resolve, STREAM_PAUSE_MS));
-    const t = await streamTiming(streamPaths[name]);
+    const t = await streamTiming(pick(name, i, streamInstances));
     if (i < STREAM_WARMUP) continue;
     st[name].ttft.push(t.ttft);
     st[name].gaps.push(...t.gaps);
+    st[name].byInstance[i % streamInstances[name].length].push(t.ttft);
   }
 }
-console.log(`\n## Streaming, 64 chunks 2 ms apart (ms; ${STREAMS} streams per path after ${STREAM_WARMUP} warm-up streams, interleaved, ${STREAM_PAUSE_MS} ms apart)`);
-console.log('path                     ttft p50  added ttft  gap p50  gap p99  added gap p50');
+console.log(`\n## Streaming, 64 chunks 2 ms apart (ms; ${STREAMS} streams per path after ${STREAM_WARMUP} warm-up streams, interleaved in random order, ${STREAM_PAUSE_MS} ms apart)`);
+console.log('path                     ttft p50  added ttft  gap p50  gap p99  added gap p50  ttft p50 per process');
 for (const name of Object.keys(st)) {
-  console.log(`${name.padEnd(24)} ${fmt(median(st[name].ttft)).padStart(8)}  ${fmt(median(st[name].ttft) - median(st.direct.ttft)).padStart(10)}  ${fmt(median(st[name].gaps)).padStart(7)}  ${fmt(percentile(st[name].gaps, 99)).padStart(7)}  ${fmt(median(st[name].gaps) - median(st.direct.gaps)).padStart(13)}`);
+  const perProcess = st[name].byInstance.map((v) => fmt(median(v))).join(' / ');
+  console.log(`${name.padEnd(24)} ${fmt(median(st[name].ttft)).padStart(8)}  ${fmt(median(st[name].ttft) - median(st.direct.ttft)).padStart(10)}  ${fmt(median(st[name].gaps)).padStart(7)}  ${fmt(percentile(st[name].gaps, 99)).padStart(7)}  ${fmt(median(st[name].gaps) - median(st.direct.gaps)).padStart(13)}  ${perProcess}`);
 }
 // The spread shows how far the median sits from the quartiles: on these VMs a wake-up of an idle vCPU
 // costs 0.2-1 ms or nothing, so each path's time to first token is a mix of two populations.
 console.log(`ttft p25 / p75: ${Object.keys(st).map((name) => `${name} ${fmt(percentile(st[name].ttft, 25))} / ${fmt(percentile(st[name].ttft, 75))}`).join(', ')}`);
 const ttftInterval = medianDifferenceInterval(st.gateway.ttft, st.floor.ttft);
-console.log(`gateway vs floor: added ttft ${fmt(median(st.gateway.ttft) - median(st.floor.ttft))} ms more (95% interval ${fmt(ttftInterval[0])}..${fmt(ttftInterval[1])}; target ≤ 0.3); added gap ${fmt(median(st.gateway.gaps) - median(st.direct.gaps))} ms (target ≤ 0.2)`);
+console.log(`gateway vs floor: added ttft ${fmt(median(st.gateway.ttft) - median(st.floor.ttft))} ms more (95% interval of the sampling ${fmt(ttftInterval[0])}..${fmt(ttftInterval[1])}; target ≤ 0.3); added gap ${fmt(median(st.gateway.gaps) - median(st.direct.gaps))} ms (target ≤ 0.2)`);
 const headersInterval = medianDifferenceInterval(st['floor (gateway headers)'].ttft, st.floor.ttft);
-console.log(`of which the gateway's response headers (floor answering with them vs plain floor): ${fmt(median(st['floor (gateway headers)'].ttft) - median(st.floor.ttft))} ms (95% interval ${fmt(headersInterval[0])}..${fmt(headersInterval[1])})`);
+console.log(`the gateway's response headers alone (floor answering with them vs plain floor): ${fmt(median(st['floor (gateway headers)'].ttft) - median(st.floor.ttft))} ms (95% interval ${fmt(headersInterval[0])}..${fmt(headersInterval[1])})`);
+
+/** Fisher-Yates with a fixed seed: a different order every round, the same ones every run. */
+function shuffler(seed) {
+  const random = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  return (names) => {
+    const out = [...names];
+    for (let k = out.length - 1; k > 0; k--) {
+      const j = Math.floor(random() * (k + 1));
+      [out[k], out[j]] = [out[j], out[k]];
+    }
+    return out;
+  };
+}
 
 console.log('\n## Peak RSS (MiB)');
-console.log(`floor ${fmt(peakRssMiB(floorFast.pid), 1)}, gateway ${fmt(peakRssMiB(gateway.pid), 1)}, gateway (events off) ${fmt(peakRssMiB(gatewayNoEvents.pid), 1)}`);
+const peak = (processes) => Math.max(...processes.map((c) => peakRssMiB(c.pid)));
+console.log(`floor ${fmt(peak(floors), 1)}, gateway ${fmt(peak(gatewayInstances), 1)}, gateway (events off) ${fmt(peakRssMiB(gatewayNoEvents.pid), 1)} (the largest process of each)`);
 process.exit(0);
