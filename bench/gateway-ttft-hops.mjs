@@ -14,7 +14,9 @@
 // For each hop it prints p25 / p50 / p75 for the floor and the gateway, and how many of the hops
 // crossed to the other vCPU (a wake-up there costs 0.2-1 ms on these VMs, on the same one ~0.1 ms).
 // What the client does after its read (undici parsing the head, the first body event) is the rest of
-// the client-measured time to first token, printed last.
+// the client-measured time to first token, printed last. There is one process per proxy, so a run's
+// figures are one draw of the spread between processes that bench/gateway.mjs describes (up to 0.3 ms
+// between two identical gateways): read where the time goes from it, judge targets with the benchmark.
 // Needs Linux `perf` with tracepoint access (root, or kernel.perf_event_paranoid <= 1).
 //   node bench/gateway-ttft-hops.mjs [--streams N]
 import { spawn, spawnSync } from 'node:child_process';
