@@ -19,7 +19,8 @@ const STREAMS = quick ? 20 : 200;
 // ones ran partly unoptimised (V8 --trace-opt showed per-request functions still being optimised
 // after 100 streams).
 const STREAM_WARMUP = quick ? 5 : 50;
-// Processes per proxy (floor, gateway): see the streaming section for why more than one.
+// Processes per proxy (floor, gateway, gateway without events): see the streaming section for why more
+// than one. Every section rotates over them round by round.
 const INSTANCES = quick ? 2 : 3;
 
 if (!existsSync('dist/kt.js')) spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
@@ -78,20 +79,20 @@ const instances = {
 };
 const pick = (name, round, from = instances) => from[name][round % from[name].length];
 
-const floorSlow = await startFloor(slow);
-const gatewayNoEvents = await startGateway(['--no-events']);
-const slowPaths = {
-  direct: target(slow.url, chat),
-  floor: target(floorSlow.url, chat),
-  gateway: target(gatewayInstances[0].url, chat, 'bench-slow', gatewayInstances[0].key),
-  'gateway (events off)': target(gatewayNoEvents.url, chat, 'bench-slow', gatewayNoEvents.key),
+const slowFloors = await times(INSTANCES, () => startFloor(slow));
+const quietGateways = await times(INSTANCES, () => startGateway(['--no-events']));
+const slowInstances = {
+  direct: [target(slow.url, chat)],
+  floor: slowFloors.map((f) => target(f.url, chat)),
+  gateway: gatewayInstances.map((g) => target(g.url, chat, 'bench-slow', g.key)),
+  'gateway (events off)': quietGateways.map((g) => target(g.url, chat, 'bench-slow', g.key)),
 };
 
 const fmt = (n, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 console.log(`# kt gateway benchmark — ${new Date().toISOString()}, node ${process.version}, ${ROUNDS} rounds, ${INSTANCES} processes per proxy`);
 
 // Warm-up: connections, JIT, the gateway's first-use paths.
-for (const t of [...Object.values(instances).flat(), ...Object.values(slowPaths)]) await latencies(t, 50);
+for (const t of [...Object.values(instances).flat(), ...Object.values(slowInstances).flat()]) await latencies(t, 50);
 
 // 1. Added latency at concurrency 1, rounds interleaved so drift hits every path alike.
 const lat = { direct: [], floor: [], gateway: [] };
@@ -105,8 +106,8 @@ const p50Interval = medianDifferenceInterval(lat.gateway, lat.floor);
 console.log(`gateway vs floor: added p50 ${fmt(added('gateway', 50) - added('floor', 50))} ms more (95% interval ${fmt(p50Interval[0])}..${fmt(p50Interval[1])}; target ≤ 0.2), added p99 ${fmt(added('gateway', 99) / added('floor', 99), 2)}x (target ≤ 1.25x)`);
 
 // 2. Throughput at concurrency 64 with a 20 ms upstream.
-const rps = Object.fromEntries(Object.keys(slowPaths).map((k) => [k, []]));
-for (let r = 0; r < Math.max(2, ROUNDS - 2); r++) for (const name of Object.keys(rps)) rps[name].push(await throughput(slowPaths[name], 64, THROUGHPUT_SECONDS));
+const rps = Object.fromEntries(Object.keys(slowInstances).map((k) => [k, []]));
+for (let r = 0; r < Math.max(INSTANCES, ROUNDS - 2); r++) for (const name of Object.keys(rps)) rps[name].push(await throughput(pick(name, r, slowInstances), 64, THROUGHPUT_SECONDS));
 console.log('\n## Throughput at concurrency 64, upstream delay 20 ms (requests/s, median of rounds)');
 for (const name of Object.keys(rps)) console.log(`${name.padEnd(22)} ${fmt(median(rps[name]), 0).padStart(6)}`);
 console.log(`gateway / floor: ${fmt(median(rps.gateway) / median(rps.floor), 3)} (target ≥ 0.90); events on / off: ${fmt(median(rps.gateway) / median(rps['gateway (events off)']), 3)} (target ≥ 0.95)`);
@@ -118,7 +119,7 @@ console.log(`gateway / floor: ${fmt(median(rps.gateway) / median(rps.floor), 3)}
 // - Every round runs the paths in a new (seeded) random order, so none always follows the same one.
 // - Two processes of the same program differ by up to 0.3 ms here (in one run two identical gateways
 //   differed by 0.32 ms, two floors by 0.07): with one process per path a run measured one draw of
-//   that, and its interval said nothing about it. Rounds rotate over INSTANCES processes per proxy.
+//   that, and its interval said nothing about it (throughput and the events on/off ratio, too).
 const STREAM_PAUSE_MS = 5;
 const streamInstances = { ...instances, 'floor (gateway headers)': headerFloors.map((f) => target(f.url, chat)) };
 const st = Object.fromEntries(Object.keys(streamInstances).map((name) => [name, { ttft: [], gaps: [], byInstance: streamInstances[name].map(() => []) }]));
@@ -162,5 +163,5 @@ function shuffler(seed) {
 
 console.log('\n## Peak RSS (MiB)');
 const peak = (processes) => Math.max(...processes.map((c) => peakRssMiB(c.pid)));
-console.log(`floor ${fmt(peak(floors), 1)}, gateway ${fmt(peak(gatewayInstances), 1)}, gateway (events off) ${fmt(peakRssMiB(gatewayNoEvents.pid), 1)} (the largest process of each)`);
+console.log(`floor ${fmt(peak(floors), 1)}, gateway ${fmt(peak(gatewayInstances), 1)}, gateway (events off) ${fmt(peak(quietGateways), 1)} (the largest process of each)`);
 process.exit(0);
