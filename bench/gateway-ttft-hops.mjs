@@ -20,11 +20,12 @@
 // Needs Linux `perf` with tracepoint access (root, or kernel.perf_event_paranoid <= 1).
 //   node bench/gateway-ttft-hops.mjs [--streams N]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchRoutingConfig } from './lib/gateway-config.mjs';
-import { median, percentile, pool, startChild, streamTiming } from './lib/measure.mjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { benchRoutingConfig, startBenchGateway } from './lib/gateway-config.mjs';
+import { chatTarget, median, percentile, startChild, streamTiming } from './lib/measure.mjs';
 import { parsePerfScript, streamHops, HOPS } from './lib/perf-hops.mjs';
 
 const streamsArg = process.argv.indexOf('--streams');
@@ -49,25 +50,20 @@ const upstream = await startChild(['bench/lib/upstream.mjs'], { UPSTREAM_DELAY_M
 children.push(upstream);
 const floor = await startChild(['bench/lib/floor-proxy.mjs'], { UPSTREAM: upstream.url });
 children.push(floor);
-mkdirSync(join(dir, 'gw'));
-writeFileSync(join(dir, 'gw', 'policy-config.yaml'), benchRoutingConfig([{ group: 'bench', target: 'fast', url: upstream.url }]));
-const gateway = await startChild(['dist/kt.js', 'gateway', 'start', '--config', join(dir, 'gw', 'policy-config.yaml'), '--port', '0'], { BENCH_KEY: 'sk-bench-0123456789' });
+const gateway = await startBenchGateway(join(dir, 'gw'), benchRoutingConfig([{ group: 'bench', target: 'fast', url: upstream.url }]));
 children.push(gateway);
-const key = readFileSync(join(dir, 'gw', '.kt', 'dev-key'), 'utf8').trim();
 
-const messages = [{ role: 'user', content: 'Hello, how are you today?' }];
-const path = (url, model, authorization) => ({ client: pool(url), path: '/v1/chat/completions', streamBody: JSON.stringify({ model, stream: true, messages }), headers: { authorization } });
 const paths = {
-  direct: path(upstream.url, 'bench-model', 'Bearer sk-bench'),
-  floor: path(floor.url, 'bench-model', 'Bearer sk-bench'),
-  gateway: path(gateway.url, 'bench', `Bearer ${key}`),
+  direct: chatTarget(upstream.url),
+  floor: chatTarget(floor.url),
+  gateway: chatTarget(gateway.url, 'bench', gateway.key),
 };
 const ttft = { direct: [], floor: [], gateway: [] };
 const order = [];
 async function rotate(count, keep) {
   for (let i = 0; i < count; i++) {
     for (const [name, target] of Object.entries(paths)) {
-      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+      await sleep(PAUSE_MS);
       if (keep) order.push(name);
       const t = await streamTiming(target);
       if (keep) ttft[name].push(t.ttft);
@@ -80,7 +76,7 @@ const data = join(dir, 'perf.data');
 const pids = { client: process.pid, floor: floor.pid, gateway: gateway.pid, upstream: upstream.pid };
 const events = 'syscalls:sys_enter_read,syscalls:sys_exit_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,sched:sched_switch';
 const perf = spawn('perf', ['record', '-q', '-o', data, '-p', Object.values(pids).join(','), '-e', events], { stdio: 'ignore' });
-await new Promise((r) => setTimeout(r, 1500)); // perf attaches
+await sleep(1500); // perf attaches
 await rotate(STREAMS, true);
 perf.kill('SIGINT');
 await new Promise((r) => perf.on('exit', r));

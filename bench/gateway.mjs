@@ -2,12 +2,13 @@
 // requests sent directly to a fake upstream, through a minimal undici pass-through proxy (the floor
 // for Node here), and through the gateway; the gateway is judged against the floor of the same run.
 //   node bench/gateway.mjs [--quick]
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { benchRoutingConfig } from './lib/gateway-config.mjs';
-import { latencies, median, medianDifferenceInterval, peakRssMiB, percentile, pool, startChild, streamTiming, throughput } from './lib/measure.mjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { benchRoutingConfig, startBenchGateway } from './lib/gateway-config.mjs';
+import { chatTarget, latencies, median, medianDifferenceInterval, peakRssMiB, percentile, seededRandom, startChild, streamTiming, throughput } from './lib/measure.mjs';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 2 : 5;
@@ -43,12 +44,8 @@ const config = benchRoutingConfig([
 ]);
 let gateways = 0;
 async function startGateway(extra = []) {
-  const folder = join(dir, `gateway-${++gateways}`);
-  spawnSync('mkdir', ['-p', folder]);
-  writeFileSync(join(folder, 'policy-config.yaml'), config);
-  const gw = await startChild(['dist/kt.js', 'gateway', 'start', '--config', join(folder, 'policy-config.yaml'), '--port', '0', ...extra], { BENCH_KEY: 'sk-bench-0123456789' });
+  const gw = await startBenchGateway(join(dir, `gateway-${++gateways}`), config, extra);
   children.push(gw);
-  gw.key = readFileSync(join(folder, '.kt', 'dev-key'), 'utf8').trim();
   return gw;
 }
 async function startFloor(upstream, env = {}) {
@@ -58,34 +55,25 @@ async function startFloor(upstream, env = {}) {
 }
 const times = (n, start) => Promise.all(Array.from({ length: n }, start));
 
-const message = { messages: [{ role: 'user', content: 'Hello, how are you today?' }] };
-const upstreamBody = JSON.stringify({ model: 'bench-model', ...message });
-const upstreamStream = JSON.stringify({ model: 'bench-model', stream: true, ...message });
-function target(url, path, model, key) {
-  const body = model ? JSON.stringify({ model, ...message }) : upstreamBody;
-  const streamBody = model ? JSON.stringify({ model, stream: true, ...message }) : upstreamStream;
-  return { client: pool(url), path, body, streamBody, headers: { authorization: `Bearer ${key ?? 'sk-bench'}` } };
-}
-const chat = '/v1/chat/completions';
 const floors = await times(INSTANCES, () => startFloor(fast));
 const gatewayInstances = await times(INSTANCES, () => startGateway());
 // The floor answering with the gateway's stream headers: what the required x-kt-* headers cost on their own.
 const headerFloors = await times(INSTANCES, () => startFloor(fast, { FLOOR_HEADERS: 'gateway' }));
 // Each path has INSTANCES processes of the same program; round r uses instance r % INSTANCES.
 const instances = {
-  direct: [target(fast.url, chat)],
-  floor: floors.map((f) => target(f.url, chat)),
-  gateway: gatewayInstances.map((g) => target(g.url, chat, 'bench', g.key)),
+  direct: [chatTarget(fast.url)],
+  floor: floors.map((f) => chatTarget(f.url)),
+  gateway: gatewayInstances.map((g) => chatTarget(g.url, 'bench', g.key)),
 };
 const pick = (name, round, from = instances) => from[name][round % from[name].length];
 
 const slowFloors = await times(INSTANCES, () => startFloor(slow));
 const quietGateways = await times(INSTANCES, () => startGateway(['--no-events']));
 const slowInstances = {
-  direct: [target(slow.url, chat)],
-  floor: slowFloors.map((f) => target(f.url, chat)),
-  gateway: gatewayInstances.map((g) => target(g.url, chat, 'bench-slow', g.key)),
-  'gateway (events off)': quietGateways.map((g) => target(g.url, chat, 'bench-slow', g.key)),
+  direct: [chatTarget(slow.url)],
+  floor: slowFloors.map((f) => chatTarget(f.url)),
+  gateway: gatewayInstances.map((g) => chatTarget(g.url, 'bench-slow', g.key)),
+  'gateway (events off)': quietGateways.map((g) => chatTarget(g.url, 'bench-slow', g.key)),
 };
 
 const fmt = (n, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
@@ -121,12 +109,12 @@ console.log(`gateway / floor: ${fmt(median(rps.gateway) / median(rps.floor), 3)}
 //   differed by 0.32 ms, two floors by 0.07): with one process per path a run measured one draw of
 //   that, and its interval said nothing about it (throughput and the events on/off ratio, too).
 const STREAM_PAUSE_MS = 5;
-const streamInstances = { ...instances, 'floor (gateway headers)': headerFloors.map((f) => target(f.url, chat)) };
+const streamInstances = { ...instances, 'floor (gateway headers)': headerFloors.map((f) => chatTarget(f.url)) };
 const st = Object.fromEntries(Object.keys(streamInstances).map((name) => [name, { ttft: [], gaps: [], byInstance: streamInstances[name].map(() => []) }]));
 const order = shuffler(0x5eed);
 for (let i = 0; i < STREAMS + STREAM_WARMUP; i++) {
   for (const name of order(Object.keys(st))) {
-    await new Promise((resolve) => setTimeout(resolve, STREAM_PAUSE_MS));
+    await sleep(STREAM_PAUSE_MS);
     const t = await streamTiming(pick(name, i, streamInstances));
     if (i < STREAM_WARMUP) continue;
     st[name].ttft.push(t.ttft);
@@ -150,7 +138,7 @@ console.log(`the gateway's response headers alone (floor answering with them vs 
 
 /** Fisher-Yates with a fixed seed: a different order every round, the same ones every run. */
 function shuffler(seed) {
-  const random = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  const random = seededRandom(seed);
   return (names) => {
     const out = [...names];
     for (let k = out.length - 1; k > 0; k--) {

@@ -35,11 +35,15 @@ export const median = (values) => percentile(values, 50);
  * Seeded, so a rerun on the same samples prints the same interval.
  */
 export function medianDifferenceInterval(a, b, resamples = 1000) {
-  let seed = 0x9e3779b9;
-  const random = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  const random = seededRandom(0x9e3779b9);
   const resample = (values) => Array.from(values, () => values[Math.floor(random() * values.length)]);
   const diffs = Array.from({ length: resamples }, () => median(resample(a)) - median(resample(b)));
   return [percentile(diffs, 2.5), percentile(diffs, 97.5)];
+}
+
+/** Numbers in [0, 1) from a fixed seed: the same sequence every run. */
+export function seededRandom(seed) {
+  return () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
 }
 
 /** Peak resident set size of a process, in MiB (Linux). */
@@ -50,6 +54,22 @@ export function peakRssMiB(pid) {
   } catch {
     return NaN;
   }
+}
+
+const benchMessages = [{ role: 'user', content: 'Hello, how are you today?' }];
+
+/**
+ * Chat completions requests to one server, plain and streamed: `model` defaults to the fake
+ * upstream's own, `key` to the placeholder the upstream and the floor accept.
+ */
+export function chatTarget(url, model = 'bench-model', key = 'sk-bench') {
+  return {
+    client: pool(url),
+    path: '/v1/chat/completions',
+    body: JSON.stringify({ model, messages: benchMessages }),
+    streamBody: JSON.stringify({ model, stream: true, messages: benchMessages }),
+    headers: { authorization: `Bearer ${key}` },
+  };
 }
 
 export function pool(url, connections = 64) {
