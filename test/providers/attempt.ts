@@ -72,16 +72,6 @@ export async function upstreamFailure(p: Promise<unknown>): Promise<UpstreamErro
   throw new Error('expected the call to fail, it succeeded');
 }
 
-/** A port nothing listens on: bind, note the port, close. */
-export async function closedPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 /**
  * A bare HTTP server on 127.0.0.1 port 0 whose answers a test writes byte for byte, started before
  * and closed after the file's tests. `baseUrl` ends in /v1, as an OpenAI-compatible base_url does.

@@ -2,7 +2,8 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openai } from '../../gateway/providers/openai';
 import { FAKE_OPENAI_KEY, startFakeOpenAI, type FakeUpstream } from '../fakes';
-import { attempt, chat, closedPort, collect, streamedText, streamedToolCalls, upstreamFailure, type Attempt } from './attempt';
+import { attempt, chat, collect, streamedText, streamedToolCalls, upstreamFailure, type Attempt } from './attempt';
+import { closedPort } from '../support/closed-port';
 
 let fake: FakeUpstream;
 let ctx: Attempt;

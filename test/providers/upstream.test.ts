@@ -6,7 +6,8 @@ import { azureOpenAI } from '../../gateway/providers/azure-openai';
 import { openai } from '../../gateway/providers/openai';
 import { createDispatcher, openAIErrorShape, parseRetryAfter, redact, routeFor } from '../../gateway/providers/upstream';
 import { startFakeAnthropic, startFakeAzure, startFakeOpenAI, type FakeBehavior } from '../fakes';
-import { attempt, chat, closedPort, collect, upstreamFailure } from './attempt';
+import { attempt, chat, collect, upstreamFailure } from './attempt';
+import { closedPort } from '../support/closed-port';
 
 test('parseRetryAfter: ms header wins, seconds, HTTP date, junk ignored', () => {
   assert.equal(parseRetryAfter({ 'retry-after-ms': '250', 'retry-after': '9' }), 250);

@@ -3,11 +3,11 @@
 // leaves no socket, timer or listener behind. The outcomes are tabled in test/reliability/README.md.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { startFakeOpenAI, FAKE_OPENAI_KEY, type FakeBehavior, type FakeUpstream } from '../fakes';
 import { startTestGateway, hello, type TestGateway } from '../gateway/harness';
 import { countResources, settledLeftovers } from './resources';
+import { closedPort } from '../support/closed-port';
 
 /** The first model's bound, short so the whole matrix runs in seconds. */
 const TIMEOUT_MS = 300;
@@ -15,15 +15,11 @@ const HUGE_CHARS = 2_000_000;
 
 let bad: FakeUpstream;
 let good: FakeUpstream;
-let closedPort: number;
+/** Connecting to it is refused. */
+let refusedPort: number;
 
 before(async () => {
-  [bad, good] = await Promise.all([startFakeOpenAI(), startFakeOpenAI()]);
-  // A port that was just free and is closed again: connecting to it is refused.
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  closedPort = (probe.address() as { port: number }).port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  [bad, good, refusedPort] = await Promise.all([startFakeOpenAI(), startFakeOpenAI(), closedPort()]);
 });
 after(async () => {
   await Promise.all([bad.close(), good.close()]);
@@ -76,7 +72,7 @@ const FAULTS: Fault[] = [
 ];
 
 function firstBaseUrl(fault: Fault): string {
-  if (fault.upstream === 'refused') return `http://127.0.0.1:${closedPort}/v1`;
+  if (fault.upstream === 'refused') return `http://127.0.0.1:${refusedPort}/v1`;
   if (fault.upstream === 'unresolvable') return 'http://kt-fault.invalid/v1';
   return bad.baseUrl;
 }
