@@ -1,6 +1,8 @@
 // The record every /v1 request leaves behind: which model served it, after what, how fast, for how much.
 
 export type Decision = 'allowed' | 'blocked' | 'error';
+/** Which inbound API a request came in on. */
+export type GatewayApi = 'chat' | 'messages' | 'responses' | 'embeddings';
 export type AttemptOutcome = 'success' | 'error' | 'timeout' | 'skipped' | 'aborted';
 
 export interface Attempt {
@@ -16,6 +18,8 @@ export interface DecisionEvent {
   id: string;
   ts: string;
   kind: 'request' | 'access';
+  /** Request events: the inbound API (absent in events written before it was recorded: read as chat). */
+  api?: GatewayApi;
   key_id: string | null;
   /** As requested by the client: a group name, `provider/model` or a physical model. */
   model: string | null;

@@ -241,6 +241,7 @@ function buildEvent(gw: GatewayContext, rec: RequestRecord, decision: DecisionEv
     id: rec.id,
     ts: new Date().toISOString(),
     kind: 'request',
+    api: 'chat',
     key_id: rec.key?.name ?? null,
     model: rec.request?.model ?? null,
     model_group: group?.name ?? null,
