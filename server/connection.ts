@@ -2,21 +2,28 @@
 // forward to the pure services. A failing handler logs and answers empty; the server keeps running.
 import { dirname, join } from 'node:path';
 import {
-  CodeActionKind, DidChangeConfigurationNotification, ResponseError, ErrorCodes, TextDocumentSyncKind, TextDocuments,
+  CodeActionKind, CodeLensRefreshRequest, DidChangeConfigurationNotification, InlayHintRefreshRequest, ResponseError, ErrorCodes, TextDocumentSyncKind, TextDocuments,
   type Connection, type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzePolicy } from '../gateway/policy/analyze';
 import { loadDotEnv } from '../gateway/policy/dotenv';
 import { documentPath, globsFrom, PolicyFileFilter } from './policy-files';
-import { DEFAULT_DEBOUNCE_MS, type PolicyServerOptions } from './protocol';
+import {
+  DEFAULT_DEBOUNCE_MS, LIVE_EVENTS_NOTIFICATION, LIVE_STATE_NOTIFICATION, type LiveEventsParams, type LiveStateParams, type PolicyServerOptions,
+} from './protocol';
 import { quickFixes } from './services/code-actions';
 import { complete } from './services/completion';
 import { diagnosticsOf } from './services/diagnostics';
 import { hover, type Environment } from './services/hover';
+import { liveCodeLenses, liveInlayHints, type LiveView } from './services/live-lenses';
+import { LiveStats } from './services/live-stats';
 import { definition, prepareRename, references, rename, RenameError } from './services/navigation';
 import { documentSymbols } from './services/symbols';
 import { PolicyView } from './services/view';
+
+const LIVE_REFRESH_MS = 500;
+const LIVE_AGE_OUT_MS = 30_000;
 
 export function startPolicyServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
@@ -26,6 +33,10 @@ export function startPolicyServer(connection: Connection): void {
   let initGlobs: string[] | undefined;
   let debounceMs = DEFAULT_DEBOUNCE_MS;
   let pullConfiguration = false;
+  const live: LiveView = { stats: new LiveStats(), gatewayRunning: false, liveStats: true };
+  let refreshSupport = { codeLens: false, inlayHint: false };
+  let refreshTimer: NodeJS.Timeout | undefined;
+  let lastRefresh = 0;
 
   const log = (message: string) => connection.console.log(message);
   const fail = (what: string, error: unknown) => connection.console.error(`kt: ${what} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
@@ -118,6 +129,10 @@ export function startPolicyServer(connection: Connection): void {
     filter = new PolicyFileFilter(initGlobs);
     if (typeof options.debounceMs === 'number' && options.debounceMs >= 0 && Number.isFinite(options.debounceMs)) debounceMs = options.debounceMs;
     pullConfiguration = params.capabilities.workspace?.configuration === true;
+    refreshSupport = {
+      codeLens: params.capabilities.workspace?.codeLens?.refreshSupport === true,
+      inlayHint: params.capabilities.workspace?.inlayHint?.refreshSupport === true,
+    };
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -128,6 +143,8 @@ export function startPolicyServer(connection: Connection): void {
         renameProvider: { prepareProvider: true },
         documentSymbolProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeLensProvider: { resolveProvider: false },
+        inlayHintProvider: true,
       },
       serverInfo: { name: 'kt-policy-language-server', version: '0.1.0' },
     };
@@ -198,9 +215,53 @@ export function startPolicyServer(connection: Connection): void {
     return view ? quickFixes(view, params.textDocument.uri, params.context.diagnostics) : [];
   }));
 
+  // Live stats: lenses and hints are asked again at most every REFRESH_MS, however fast events come.
+  function refreshLiveViews(): void {
+    if (refreshTimer) return;
+    const wait = Math.max(0, lastRefresh + LIVE_REFRESH_MS - Date.now());
+    refreshTimer = setTimeout(() => {
+      refreshTimer = undefined;
+      lastRefresh = Date.now();
+      if (refreshSupport.codeLens) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+      if (refreshSupport.inlayHint) void connection.sendRequest(InlayHintRefreshRequest.type).catch(() => undefined);
+    }, wait);
+  }
+  // The window slides: requests age out of it even when no new ones come.
+  const ageOut = setInterval(() => {
+    if (live.gatewayRunning && live.stats.size) refreshLiveViews();
+  }, LIVE_AGE_OUT_MS);
+  ageOut.unref();
+
+  connection.onNotification(LIVE_EVENTS_NOTIFICATION, guarded('live events', undefined, (params: LiveEventsParams) => {
+    if (!Array.isArray(params?.events)) return;
+    const before = live.stats.version;
+    live.stats.add(params.events);
+    if (live.stats.version !== before) refreshLiveViews();
+  }));
+
+  connection.onNotification(LIVE_STATE_NOTIFICATION, guarded('live state', undefined, (params: LiveStateParams) => {
+    live.gatewayRunning = params?.gatewayRunning === true;
+    live.liveStats = params?.liveStats !== false;
+    if (typeof params?.windowMinutes === 'number' && params.windowMinutes > 0) live.stats.setWindow(params.windowMinutes * 60_000);
+    if (!live.gatewayRunning) live.stats.clear();
+    refreshLiveViews();
+  }));
+
+  connection.onCodeLens(guarded('code lenses', [], (params) => {
+    const view = viewOf(params.textDocument.uri);
+    return view ? liveCodeLenses(view, live) : [];
+  }));
+
+  connection.languages.inlayHint.on(guarded('inlay hints', [], (params) => {
+    const view = viewOf(params.textDocument.uri);
+    return view ? liveInlayHints(view, params.range, live) : [];
+  }));
+
   connection.onShutdown(() => {
     for (const timer of timers.values()) clearTimeout(timer);
     timers.clear();
+    clearTimeout(refreshTimer);
+    clearInterval(ageOut);
   });
 
   documents.listen(connection);

@@ -1,4 +1,5 @@
 // What the KT client and the policy language server agree on: options, diagnostic source and fix data.
+import type { DecisionEvent } from '../gateway/events/decision-event';
 import type { DiagnosticFix } from '../gateway/policy/types';
 
 export const DIAGNOSTIC_SOURCE = 'kt';
@@ -19,3 +20,26 @@ export interface PolicyServerOptions {
 export interface PolicyDiagnosticData {
   fixes: DiagnosticFix[];
 }
+
+// ---- live routing stats: the extension forwards the running gateway's events to the server
+
+/** Notification client → server: decision events the extension received from the running gateway. */
+export const LIVE_EVENTS_NOTIFICATION = 'kt/liveEvents';
+export interface LiveEventsParams {
+  events: DecisionEvent[];
+}
+
+/** Notification client → server: whether a gateway runs and how the live stats are shown. */
+export const LIVE_STATE_NOTIFICATION = 'kt/liveState';
+export interface LiveStateParams {
+  /** False when no local gateway runs: the server drops its events and shows no lenses. */
+  gatewayRunning: boolean;
+  /** The `kt.liveStats.enabled` setting. */
+  liveStats: boolean;
+  /** The `kt.liveStats.windowMinutes` setting. */
+  windowMinutes: number;
+}
+
+/** Client commands the server's code lenses invoke. */
+export const TRY_IT_COMMAND = 'kt.group.tryIt';
+export const SHOW_GROUP_EVENTS_COMMAND = 'kt.events.showGroup';

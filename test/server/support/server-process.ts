@@ -53,10 +53,14 @@ export interface ServerOptions {
   initializationOptions?: Record<string, unknown>;
   /** Answer workspace/configuration for section "kt" with these settings. */
   configuration?: () => Record<string, unknown>;
+  /** Advertise workspace/codeLens/refresh and workspace/inlayHint/refresh support (recorded in `refreshes`). */
+  liveRefresh?: boolean;
 }
 
 export class PolicyServerClient {
   readonly diagnostics = new Map<string, PublishDiagnosticsParams[]>();
+  /** Refresh requests the server sent, by method, in order. */
+  readonly refreshes: string[] = [];
   private waiters: Array<{ match: (p: PublishDiagnosticsParams) => boolean; resolve: (p: PublishDiagnosticsParams) => void }> = [];
   stderr = '';
 
@@ -114,13 +118,20 @@ export async function startServer(options: ServerOptions = {}): Promise<{ client
   const client = new PolicyServerClient(child, connection);
   child.stderr?.on('data', (chunk) => { client.stderr += String(chunk); });
   connection.onRequest(RegistrationRequest.type, () => null);
+  for (const method of ['workspace/codeLens/refresh', 'workspace/inlayHint/refresh']) {
+    connection.onRequest(method, () => { client.refreshes.push(method); return null; });
+  }
   connection.onRequest(ConfigurationRequest.type, (params) => params.items.map((item) => (item.section === 'kt' ? options.configuration?.() ?? null : null)));
   connection.listen();
   const initialized = await connection.sendRequest(InitializeRequest.type, {
     processId: process.pid,
     rootUri: null,
     capabilities: {
-      workspace: { configuration: options.configuration !== undefined, didChangeConfiguration: { dynamicRegistration: true } },
+      workspace: {
+        configuration: options.configuration !== undefined,
+        didChangeConfiguration: { dynamicRegistration: true },
+        ...(options.liveRefresh ? { codeLens: { refreshSupport: true }, inlayHint: { refreshSupport: true } } : {}),
+      },
       textDocument: { publishDiagnostics: { relatedInformation: true, versionSupport: true } },
     },
     initializationOptions: options.initializationOptions,

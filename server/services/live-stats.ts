@@ -1,0 +1,207 @@
+// What the running gateway's recent decision events say about each model group and model line:
+// requests, p50 latency, error and fallback rate and cost over a sliding window. Pure: events in, figures out.
+import type { DecisionEvent } from '../../gateway/events/decision-event';
+import { percentile } from '../../gateway/events/stats';
+
+export interface LiveFigures {
+  requests: number;
+  p50_latency_ms: number;
+  /** 0–100. */
+  error_rate_pct: number;
+  /** 0–100: share of requests that needed at least one fallback. */
+  fallback_rate_pct: number;
+  /** Actual cost where known, else the estimate; null when no request had a price. */
+  cost_usd: number | null;
+}
+
+export interface GroupLiveStats extends LiveFigures {
+  /** Per A/B tag, in tag order; empty when no request of the group carried a tag. */
+  tags: Array<{ tag: string } & LiveFigures>;
+}
+
+interface Sample {
+  at: number;
+  group: string;
+  /** `target-id/model`: what a model line of the config names. */
+  line: string;
+  tag: string | null;
+  latency: number;
+  error: boolean;
+  fellBack: boolean;
+  cost: number | null;
+}
+
+interface Snapshot {
+  groups: Map<string, GroupLiveStats>;
+  lines: Map<string, LiveFigures>;
+}
+
+export const DEFAULT_WINDOW_MS = 15 * 60_000;
+const MAX_SAMPLES = 50_000;
+
+export function lineKey(group: string, provider: string, model: string): string {
+  return `${group}\u0000${provider}/${model}`;
+}
+
+export class LiveStats {
+  private samples: Sample[] = [];
+  private snapshot: { at: number; version: number; value: Snapshot } | undefined;
+  private changes = 0;
+
+  constructor(private windowMs = DEFAULT_WINDOW_MS) {}
+
+  /** Bumped on every change: callers refresh their views when it moves. */
+  get version(): number {
+    return this.changes;
+  }
+
+  get size(): number {
+    return this.samples.length;
+  }
+
+  setWindow(ms: number): void {
+    if (ms === this.windowMs || !(ms > 0)) return;
+    this.windowMs = ms;
+    this.changes++;
+  }
+
+  get window(): number {
+    return this.windowMs;
+  }
+
+  /** Adds request events that were routed through a group; access events and direct-model calls are not a group's. */
+  add(events: readonly DecisionEvent[]): void {
+    let added = 0;
+    for (const event of events) {
+      // Events come from another process: skip what is not a request event rather than fail on it.
+      if (!event || typeof event !== 'object' || event.kind !== 'request' || typeof event.model_group !== 'string' || typeof event.latency_ms !== 'number') continue;
+      const at = Date.parse(event.ts);
+      if (!Number.isFinite(at)) continue;
+      this.samples.push({
+        at,
+        group: event.model_group,
+        line: event.provider && event.resolved_model ? lineKey(event.model_group, event.provider, event.resolved_model) : '',
+        tag: typeof event.tag === 'string' ? event.tag : null,
+        latency: event.latency_ms,
+        error: event.decision === 'error',
+        fellBack: event.fallback_count > 0,
+        cost: event.actual_cost_usd ?? event.estimated_cost_usd ?? null,
+      });
+      added++;
+    }
+    if (!added) return;
+    // Events arrive in order from one gateway; a backfill after a reconnect may not, so keep them sorted.
+    this.samples.sort((a, b) => a.at - b.at);
+    if (this.samples.length > MAX_SAMPLES) this.samples.splice(0, this.samples.length - MAX_SAMPLES);
+    this.changes++;
+  }
+
+  clear(): void {
+    if (!this.samples.length) return;
+    this.samples = [];
+    this.changes++;
+  }
+
+  group(name: string, now = Date.now()): GroupLiveStats | undefined {
+    return this.snapshotAt(now).groups.get(name);
+  }
+
+  line(group: string, provider: string, model: string, now = Date.now()): LiveFigures | undefined {
+    return this.snapshotAt(now).lines.get(lineKey(group, provider, model));
+  }
+
+  /** All figures for the window ending at `now`, computed once per change and per second. */
+  private snapshotAt(now: number): Snapshot {
+    const second = Math.floor(now / 1000);
+    if (this.snapshot && this.snapshot.at === second && this.snapshot.version === this.changes) return this.snapshot.value;
+    const from = now - this.windowMs;
+    const first = lowerBound(this.samples, from);
+    const byGroup = new Map<string, Sample[]>();
+    const byLine = new Map<string, Sample[]>();
+    for (let i = first; i < this.samples.length; i++) {
+      const s = this.samples[i]!;
+      if (s.at > now) break;
+      push(byGroup, s.group, s);
+      if (s.line) push(byLine, s.line, s);
+    }
+    const groups = new Map<string, GroupLiveStats>();
+    for (const [name, samples] of byGroup) {
+      const byTag = new Map<string, Sample[]>();
+      for (const s of samples) if (s.tag) push(byTag, s.tag, s);
+      const tags = [...byTag].sort(([a], [b]) => a.localeCompare(b)).map(([tag, tagged]) => ({ tag, ...figures(tagged) }));
+      groups.set(name, { ...figures(samples), tags });
+    }
+    const lines = new Map<string, LiveFigures>();
+    for (const [key, samples] of byLine) lines.set(key, figures(samples));
+    const value = { groups, lines };
+    this.snapshot = { at: second, version: this.changes, value };
+    return value;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function lowerBound(samples: readonly Sample[], at: number): number {
+  let lo = 0;
+  let hi = samples.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (samples[mid]!.at < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function figures(samples: readonly Sample[]): LiveFigures {
+  const latencies = samples.map((s) => s.latency).sort((a, b) => a - b);
+  let errors = 0;
+  let fellBack = 0;
+  let cost = 0;
+  let priced = 0;
+  for (const s of samples) {
+    if (s.error) errors++;
+    if (s.fellBack) fellBack++;
+    if (s.cost !== null) {
+      cost += s.cost;
+      priced++;
+    }
+  }
+  const pct = (n: number) => Math.round((n / samples.length) * 1000) / 10;
+  return {
+    requests: samples.length,
+    p50_latency_ms: percentile(latencies, 50),
+    error_rate_pct: pct(errors),
+    fallback_rate_pct: pct(fellBack),
+    cost_usd: priced ? cost : null,
+  };
+}
+
+/** `42 req · p50 310 ms · 2.4% err · 7.1% fell back · $0.0123`: zero rates are left out to keep it short. */
+export function describeFigures(f: LiveFigures, options: { rates?: boolean } = {}): string {
+  const parts = [`${f.requests} req`, `p50 ${formatMs(f.p50_latency_ms)}`];
+  if (options.rates !== false) {
+    if (f.error_rate_pct > 0) parts.push(`${f.error_rate_pct}% err`);
+    if (f.fallback_rate_pct > 0) parts.push(`${f.fallback_rate_pct}% fell back`);
+  }
+  if (f.cost_usd !== null) parts.push(formatUsd(f.cost_usd));
+  return parts.join(' · ');
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+export function formatUsd(usd: number): string {
+  if (usd === 0) return '$0';
+  if (usd < 0.000001) return '<$0.000001';
+  return usd >= 1 ? `$${usd.toFixed(2)}` : `$${Number(usd.toPrecision(3))}`;
+}
+
+export function formatWindow(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  return minutes >= 60 && minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`;
+}
