@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
 import type { Ctx } from './ctx';
 import { eventAsCurl } from './events/event-curl';
+import { DEFAULT_TRY_PROMPT, tryGroup } from './events/try-it';
 import { UNTAGGED, type EventsNode } from './events/events-tree-model';
 import { isValidEnvName, keyEnvNames } from './policy/policy-files';
 import { eventUri } from './views/event-document';
@@ -170,6 +171,36 @@ export const commands: Record<string, Factory> = {
     const base = state.kind === 'running' ? state.url : `http://127.0.0.1:${ctx.setting<number>('gateway.port', 41002)}`;
     await vscode.env.clipboard.writeText(eventAsCurl(event, base));
     void vscode.window.showInformationMessage('KT: copied a curl that replays this request (set KT_GATEWAY_KEY first).');
+  },
+
+  // From the code lenses above each model group (the language server names the group).
+  'kt.group.tryIt': (ctx) => async (group?: unknown) => {
+    if (typeof group !== 'string' || !group) return;
+    const url = gatewayUrl(ctx);
+    if (!url) return;
+    const key = await ctx.readDevKey();
+    if (!key) {
+      void vscode.window.showWarningMessage('KT: no dev key in the state dir (.kt/dev-key); restart the gateway to create one.');
+      return;
+    }
+    const prompt = ctx.setting<string>('tryPrompt', DEFAULT_TRY_PROMPT);
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `KT: trying ${group}…` },
+      () => tryGroup(url, key, group, prompt),
+    );
+    if (result.eventId) void ctx.revealEvent(result.eventId);
+    if (result.ok) {
+      const reply = result.reply.length > 80 ? `${result.reply.slice(0, 80)}…` : result.reply;
+      void vscode.window.showInformationMessage(`KT: ${group} → ${result.provider ?? '?'}/${result.model ?? '?'} in ${result.latencyMs} ms: "${reply}"`);
+    } else {
+      void vscode.window.showWarningMessage(`KT: trying ${group} failed (${result.status || 'no answer'}): ${result.message}`);
+    }
+  },
+
+  'kt.events.showGroup': (ctx) => async (group?: unknown) => {
+    await vscode.commands.executeCommand('kt.routingEvents.focus');
+    const node = typeof group === 'string' ? ctx.model.children().find((n) => n.kind === 'group' && n.group === group) : undefined;
+    if (node) await ctx.treeView.reveal(node, { select: true, focus: true, expand: true });
   },
 
   'kt.gateway.showActions': (ctx) => async () => {

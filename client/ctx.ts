@@ -17,7 +17,10 @@ import { runPolicyLint, type KtRuntime } from './policy/lint-runner';
 import { EventsTreeProvider } from './views/events-tree';
 import { EVENT_SCHEME, EventDocumentProvider } from './views/event-document';
 import { GatewayStatusBar } from './views/status-bar';
-import { DEFAULT_POLICY_GLOBS, type PolicyServerOptions } from '../server/protocol';
+import {
+  DEFAULT_POLICY_GLOBS, LIVE_EVENTS_NOTIFICATION, LIVE_STATE_NOTIFICATION, type LiveEventsParams, type LiveStateParams, type PolicyServerOptions,
+} from '../server/protocol';
+import type { DecisionEvent } from '../gateway/events/decision-event';
 
 const HOST = '127.0.0.1';
 const SECRET_PREFIX = 'kt.providerKey.';
@@ -110,6 +113,9 @@ export class Ctx implements vscode.Disposable {
     this.client = new LanguageClient('kt', 'KT Policy Language Server', serverOptions, clientOptions);
     try {
       await this.client.start();
+      // A (re)started server knows nothing yet: tell it whether a gateway runs and what we have seen.
+      this.sendLiveState();
+      this.forwardLiveEvents(this.model.all());
     } catch (err) {
       this.log.appendLine(`[kt] language server failed to start: ${(err as Error).message}`);
       void vscode.window.showErrorMessage(`KT: the policy language server did not start: ${(err as Error).message}`);
@@ -262,8 +268,46 @@ export class Ctx implements vscode.Disposable {
     }
   }
 
+  // ---------------------------------------------------------------- live stats in the policy file
+
+  private liveStatsOn(): boolean {
+    return this.setting<boolean>('liveStats.enabled', true);
+  }
+
+  private sendLiveState(): void {
+    if (!this.client?.isRunning()) return;
+    const params: LiveStateParams = {
+      gatewayRunning: this.gateway.state.kind === 'running',
+      liveStats: this.liveStatsOn(),
+      windowMinutes: this.setting<number>('liveStats.windowMinutes', 15),
+    };
+    void this.client.sendNotification(LIVE_STATE_NOTIFICATION, params).catch(() => undefined);
+  }
+
+  private forwardLiveEvents(events: DecisionEvent[]): void {
+    if (!events.length || !this.liveStatsOn() || this.gateway.state.kind !== 'running' || !this.client?.isRunning()) return;
+    const params: LiveEventsParams = { events };
+    void this.client.sendNotification(LIVE_EVENTS_NOTIFICATION, params).catch(() => undefined);
+  }
+
+  /** Selects an event in the Routing Events tree once the feed has delivered it (it comes over SSE). */
+  async revealEvent(id: string, waitMs = 5000): Promise<boolean> {
+    for (const deadline = Date.now() + waitMs; ; ) {
+      const node = this.model.eventNodeOf(id);
+      if (node) {
+        this.tree.refresh();
+        await new Promise((r) => setTimeout(r, 80)); // the tree's coalesced refresh lands first
+        await this.treeView.reveal(node, { select: true, focus: false, expand: true });
+        return true;
+      }
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   private onGatewayState(state: GatewayState): void {
     void vscode.commands.executeCommand('setContext', 'kt.gatewayState', state.kind);
+    this.sendLiveState();
     this.updateStatusBar();
     if (state.kind === 'running') {
       void this.openFeed(state.url);
@@ -302,6 +346,7 @@ export class Ctx implements vscode.Disposable {
       onEvents: (events) => {
         this.model.add(events);
         this.tree.refresh();
+        this.forwardLiveEvents(events);
       },
       onProblem: (message) => this.log.appendLine(`[kt] ${message}`),
     });
@@ -327,6 +372,10 @@ export class Ctx implements vscode.Disposable {
       this.tree.refresh();
     }
     if (e.affectsConfiguration('kt.policyFiles')) void this.restartLanguageClient();
+    if (e.affectsConfiguration('kt.liveStats')) {
+      this.sendLiveState();
+      this.forwardLiveEvents(this.model.all());
+    }
   }
 
   statusText(): string {

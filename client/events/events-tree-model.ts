@@ -9,9 +9,9 @@ export type AttemptIcon = 'success' | 'failed' | 'skipped';
 export type EventsNode =
   | { kind: 'group'; id: string; group: string; label: string; description: string }
   | { kind: 'summary'; id: string; group: string; label: string; description: string }
-  | { kind: 'tag-summary'; id: string; label: string; description: string; tag: string }
+  | { kind: 'tag-summary'; id: string; group: string; label: string; description: string; tag: string }
   | { kind: 'event'; id: string; eventId: string; label: string; description: string; tooltip: string; icon: EventIcon; hasAttempts: boolean }
-  | { kind: 'attempt'; id: string; label: string; description: string; icon: AttemptIcon };
+  | { kind: 'attempt'; id: string; eventId: string; label: string; description: string; icon: AttemptIcon };
 
 export const NO_GROUP = '(direct model)';
 export const ACCESS_GROUP = '(access)';
@@ -148,6 +148,11 @@ export class EventsTreeModel {
     return this.events.length;
   }
 
+  /** Every kept event, oldest first. */
+  all(): DecisionEvent[] {
+    return [...this.events].reverse();
+  }
+
   get(id: string): DecisionEvent | undefined {
     return this.byId.get(id);
   }
@@ -188,6 +193,7 @@ export class EventsTreeModel {
         return summarizeByTag(events).map((s) => ({
           kind: 'tag-summary',
           id: `tag:${node.group}:${s.tag}`,
+          group: node.group,
           tag: s.tag,
           label: s.tag,
           description: `${plural(s.count, 'request')} · avg ${Math.round(s.avgLatencyMs)} ms · ${formatCost(s.totalCostUsd)}`,
@@ -199,6 +205,7 @@ export class EventsTreeModel {
         return e.attempts.map((a, i) => ({
           kind: 'attempt',
           id: `attempt:${e.id}:${i}`,
+          eventId: e.id,
           label: `${i + 1}. ${a.provider}/${a.model}`,
           description: [a.outcome, a.status !== null ? `HTTP ${a.status}` : undefined, `${Math.round(a.latency_ms)} ms`, a.error ?? undefined]
             .filter(Boolean)
@@ -209,6 +216,35 @@ export class EventsTreeModel {
       default:
         return [];
     }
+  }
+
+  /** The tree node of an event, when it is kept and passes the tag filter (for reveal). */
+  eventNodeOf(id: string): EventsNode | undefined {
+    const e = this.byId.get(id);
+    if (!e || !this.visible().includes(e)) return undefined;
+    return eventNode(e);
+  }
+
+  /** The node's parent; reveal in the editor walks up with it. */
+  parentOf(node: EventsNode): EventsNode | undefined {
+    switch (node.kind) {
+      case 'group':
+        return undefined;
+      case 'summary':
+        return this.groupNode(node.group);
+      case 'tag-summary':
+        return this.children(this.groupNode(node.group)).find((n) => n.kind === 'summary');
+      case 'event': {
+        const e = this.byId.get(node.eventId);
+        return e ? this.groupNode(groupOf(e)) : undefined;
+      }
+      case 'attempt':
+        return this.eventNodeOf(node.eventId);
+    }
+  }
+
+  private groupNode(group: string): EventsNode | undefined {
+    return this.groups().find((g) => g.kind === 'group' && g.group === group);
   }
 
   private groups(): EventsNode[] {

@@ -31,6 +31,10 @@ export class EventsTreeProvider implements vscode.TreeDataProvider<EventsNode>, 
     return this.model.children(node);
   }
 
+  getParent(node: EventsNode): EventsNode | undefined {
+    return this.model.parentOf(node);
+  }
+
   getTreeItem(node: EventsNode): vscode.TreeItem {
     const None = vscode.TreeItemCollapsibleState.None;
     const item = new vscode.TreeItem(node.label, None);

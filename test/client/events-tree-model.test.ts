@@ -127,3 +127,25 @@ test('formatCost keeps small costs readable', () => {
   assert.equal(formatCost(0.00001), '$1.0e-5');
   assert.equal(formatCost(2.5), '$2.5');
 });
+
+test('every node knows its parent, so an event can be revealed; filtered-out events have no node', () => {
+  const m = new EventsTreeModel(100);
+  const tagged = decisionEvent({ tag: 'a' });
+  const other = decisionEvent({ model_group: 'reliable-chat', model: 'reliable-chat', tag: 'b' });
+  m.add([tagged, other]);
+  const node = m.eventNodeOf(tagged.id)!;
+  assert.equal(node.kind, 'event');
+  const group = m.parentOf(node)!;
+  assert.deepEqual([group.kind, group.label], ['group', tagged.model_group]);
+  assert.equal(m.parentOf(group), undefined);
+  const [summary, ...events] = m.children(group);
+  assert.equal(m.parentOf(summary!)!.id, group.id);
+  const tagNode = m.children(summary)[0]!;
+  assert.equal(m.parentOf(tagNode)!.id, summary!.id);
+  const attempt = m.children(events.find((e) => e.id === node.id))[0]!;
+  assert.equal(m.parentOf(attempt)!.id, node.id);
+  m.setTagFilter('b');
+  assert.equal(m.eventNodeOf(tagged.id), undefined);
+  assert.equal(m.eventNodeOf(other.id)!.id, `event:${other.id}`);
+  assert.equal(m.eventNodeOf('evt_missing'), undefined);
+});
