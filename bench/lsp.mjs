@@ -6,6 +6,10 @@
 // Diagnostics: time from didChange to the publishDiagnostics for that change. Our server runs with
 // initializationOptions { debounceMs: 0 }; yaml-language-server has a fixed 200 ms validation delay,
 // which is subtracted from its figures. Completion and hover: request round trip, document unchanged.
+// Live stats (kt only): the server holds --events decision events forwarded as the extension does; code
+// lenses for the whole file and inlay hints for one screen (60 lines) and for the whole file, each right
+// after one more event arrived (so the window's figures are recomputed every time), and diagnostics
+// after an edit with those events loaded.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus, tmpdir } from 'node:os';
@@ -13,14 +17,15 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  CompletionRequest, ConfigurationRequest, createProtocolConnection, DidChangeConfigurationNotification, DidChangeTextDocumentNotification,
+  CodeLensRequest, CompletionRequest, ConfigurationRequest, InlayHintRequest, createProtocolConnection, DidChangeConfigurationNotification, DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification, HoverRequest, InitializeRequest, PublishDiagnosticsNotification, RegistrationRequest,
 } from 'vscode-languageserver-protocol/node.js';
 import { StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const YAML_LS_DELAY_MS = 200;
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, edits: { type: 'string', default: '15' }, requests: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, edits: { type: 'string', default: '15' }, requests: { type: 'string', default: '100' }, events: { type: 'string', default: '10000' } } });
+const EVENTS = Number(values.events);
 const SIZES = values.sizes.split(',').map(Number);
 const EDITS = Number(values.edits);
 const REQUESTS = Number(values.requests);
@@ -52,6 +57,31 @@ export function generatePolicy(lines) {
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** `count` decision events spread over the config's model lines, over the last ten minutes. */
+function liveEvents(text, count) {
+  const lines = [];
+  let group;
+  let provider;
+  for (const line of text.split('\n')) {
+    const name = /^  - name: (\S+)/.exec(line);
+    if (name) group = name[1];
+    const p = /^      - provider: (\S+)/.exec(line);
+    if (p) provider = p[1];
+    const m = /^        model: (\S+)/.exec(line);
+    if (m && group && provider) lines.push([group, provider, m[1]]);
+  }
+  const now = Date.now();
+  return Array.from({ length: count }, (_, i) => {
+    const [g, p, m] = lines[i % lines.length];
+    return {
+      id: `evt_bench${i}`, ts: new Date(now - 600_000 + Math.floor((i / count) * 600_000)).toISOString(), kind: 'request', key_id: 'dev',
+      model: g, model_group: g, strategy: 'weighted', provider: p, resolved_model: m, tag: i % 2 ? 'a' : 'b', session_id: null, stream: false,
+      fallback_count: i % 10 === 0 ? 1 : 0, attempts: [], latency_ms: 100 + (i % 400), ttft_ms: null, tokens: { prompt: 20, completion: 30, total: 50 },
+      estimated_cost_usd: 0.00002, actual_cost_usd: 0.000021, decision: i % 50 === 0 ? 'error' : 'allowed', reason: null, http_status: 200,
+    };
+  });
 }
 
 function percentile(samples, p) {
@@ -189,10 +219,39 @@ async function measure(kind, size, dir) {
     const hoverRef = await timeRequests(() => s.connection.sendRequest(HoverRequest.type, { textDocument, position: refAt }));
     const sampleCompletion = await s.connection.sendRequest(CompletionRequest.type, { textDocument, position: strategyAt });
     const items = Array.isArray(sampleCompletion) ? sampleCompletion : sampleCompletion?.items ?? [];
-    return {
-      lines: lines.length - 1, firstDiagnostics: first.diagnostics.length, completionItems: items.length,
-      figures: { 'diagnostics after edit': diagnostics, 'completion (strategy value)': completionValue, 'completion (model key)': completionKey, 'hover (key)': hoverKey, 'hover (provider ref)': hoverRef },
-    };
+    const figures = { 'diagnostics after edit': diagnostics, 'completion (strategy value)': completionValue, 'completion (model key)': completionKey, 'hover (key)': hoverKey, 'hover (provider ref)': hoverRef };
+    let live;
+    if (kind === 'kt') {
+      const events = liveEvents(text, EVENTS + REQUESTS * 3 + 30);
+      const stock = events.splice(0, EVENTS);
+      await s.connection.sendNotification('kt/liveState', { gatewayRunning: true, liveStats: true, windowMinutes: 15 });
+      for (let i = 0; i < stock.length; i += 1000) await s.connection.sendNotification('kt/liveEvents', { events: stock.slice(i, i + 1000) });
+      const afterEvent = (request) => async () => {
+        await s.connection.sendNotification('kt/liveEvents', { events: [events.shift()] });
+        return request();
+      };
+      const screen = { start: { line: middle, character: 0 }, end: { line: middle + 60, character: 0 } };
+      const whole = { start: { line: 0, character: 0 }, end: { line: lines.length, character: 0 } };
+      figures['code lenses (whole file)'] = await timeRequests(afterEvent(() => s.connection.sendRequest(CodeLensRequest.type, { textDocument })));
+      figures['inlay hints (60 lines)'] = await timeRequests(afterEvent(() => s.connection.sendRequest(InlayHintRequest.type, { textDocument, range: screen })));
+      figures['inlay hints (whole file)'] = await timeRequests(afterEvent(() => s.connection.sendRequest(InlayHintRequest.type, { textDocument, range: whole })));
+      const lenses = await s.connection.sendRequest(CodeLensRequest.type, { textDocument });
+      const hints = await s.connection.sendRequest(InlayHintRequest.type, { textDocument, range: whole });
+      const withEvents = [];
+      for (let i = 0; i < EDITS + 2; i++) {
+        const next = s.nextDiagnostics(uri);
+        const t = performance.now();
+        await s.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+          textDocument: { uri, version: ++version },
+          contentChanges: [{ range: { start: weightAt, end: { line: weightAt.line, character: weightAt.character + 2 } }, text: i % 2 === 0 ? '35' : '34' }],
+        });
+        await next;
+        if (i >= 2) withEvents.push(performance.now() - t);
+      }
+      figures['diagnostics after edit, events loaded'] = withEvents;
+      live = { events: EVENTS, lenses: lenses.length, hints: hints.length, sample: lenses.find((l) => /req/.test(l.command?.title ?? ''))?.command.title };
+    }
+    return { lines: lines.length - 1, firstDiagnostics: first.diagnostics.length, completionItems: items.length, figures, live };
   } finally {
     await s.stop();
   }
@@ -232,12 +291,14 @@ async function main() {
       const kt = await measure('kt', size, dir);
       const yaml = await measure('yaml', size, dir);
       console.log(`\n${kt.lines} lines (kt: ${kt.firstDiagnostics} diagnostics at open, ${kt.completionItems} strategy items; yaml-language-server: ${yaml.firstDiagnostics}, ${yaml.completionItems})`);
-      console.log(`${'figure (ms)'.padEnd(30)} ${'kt p50'.padStart(9)} ${'kt p95'.padStart(9)} ${'yaml-ls p50'.padStart(12)} ${'yaml-ls p95'.padStart(12)}`);
+      console.log(`${'figure (ms)'.padEnd(38)} ${'kt p50'.padStart(9)} ${'kt p95'.padStart(9)} ${'yaml-ls p50'.padStart(12)} ${'yaml-ls p95'.padStart(12)}`);
       for (const name of Object.keys(kt.figures)) {
         const a = kt.figures[name];
         const b = yaml.figures[name];
-        console.log(`${name.padEnd(30)} ${fmt(percentile(a, 50)).padStart(9)} ${fmt(percentile(a, 95)).padStart(9)} ${fmt(percentile(b, 50)).padStart(12)} ${fmt(percentile(b, 95)).padStart(12)}`);
+        const other = b ? `${fmt(percentile(b, 50)).padStart(12)} ${fmt(percentile(b, 95)).padStart(12)}` : `${'–'.padStart(12)} ${'–'.padStart(12)}`;
+        console.log(`${name.padEnd(38)} ${fmt(percentile(a, 50)).padStart(9)} ${fmt(percentile(a, 95)).padStart(9)} ${other}`);
       }
+      if (kt.live) console.log(`live stats: ${kt.live.events} events held, ${kt.live.lenses} code lenses and ${kt.live.hints} inlay hints in the file; e.g. "${kt.live.sample}"`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -21,9 +21,6 @@ export interface GroupLiveStats extends LiveFigures {
 
 interface Sample {
   at: number;
-  group: string;
-  /** `target-id/model`: what a model line of the config names. */
-  line: string;
   tag: string | null;
   latency: number;
   error: boolean;
@@ -31,9 +28,10 @@ interface Sample {
   cost: number | null;
 }
 
-interface Snapshot {
-  groups: Map<string, GroupLiveStats>;
-  lines: Map<string, LiveFigures>;
+/** The samples of one group or one model line, oldest first, with the figures of the last window asked. */
+interface Bucket {
+  samples: Sample[];
+  cached?: { lo: number; hi: number; value: GroupLiveStats };
 }
 
 export const DEFAULT_WINDOW_MS = 15 * 60_000;
@@ -43,9 +41,12 @@ export function lineKey(group: string, provider: string, model: string): string 
   return `${group}\u0000${provider}/${model}`;
 }
 
+// Figures are kept per bucket and recomputed only for the buckets a new event landed in or whose window
+// moved past an old sample: after one event, a whole file of lenses costs one group's recomputation.
 export class LiveStats {
-  private samples: Sample[] = [];
-  private snapshot: { at: number; version: number; value: Snapshot } | undefined;
+  private readonly groups = new Map<string, Bucket>();
+  private readonly lines = new Map<string, Bucket>();
+  private total = 0;
   private changes = 0;
 
   constructor(private windowMs = DEFAULT_WINDOW_MS) {}
@@ -56,7 +57,7 @@ export class LiveStats {
   }
 
   get size(): number {
-    return this.samples.length;
+    return this.total;
   }
 
   setWindow(ms: number): void {
@@ -77,66 +78,84 @@ export class LiveStats {
       if (!event || typeof event !== 'object' || event.kind !== 'request' || typeof event.model_group !== 'string' || typeof event.latency_ms !== 'number') continue;
       const at = Date.parse(event.ts);
       if (!Number.isFinite(at)) continue;
-      this.samples.push({
+      const sample: Sample = {
         at,
-        group: event.model_group,
-        line: event.provider && event.resolved_model ? lineKey(event.model_group, event.provider, event.resolved_model) : '',
         tag: typeof event.tag === 'string' ? event.tag : null,
         latency: event.latency_ms,
         error: event.decision === 'error',
         fellBack: event.fallback_count > 0,
         cost: event.actual_cost_usd ?? event.estimated_cost_usd ?? null,
-      });
+      };
+      insert(this.groups, event.model_group, sample);
+      if (event.provider && event.resolved_model) insert(this.lines, lineKey(event.model_group, event.provider, event.resolved_model), sample);
       added++;
     }
     if (!added) return;
-    // Events arrive in order from one gateway; a backfill after a reconnect may not, so keep them sorted.
-    this.samples.sort((a, b) => a.at - b.at);
-    if (this.samples.length > MAX_SAMPLES) this.samples.splice(0, this.samples.length - MAX_SAMPLES);
+    this.total += added;
+    if (this.total > MAX_SAMPLES) this.evictOldest();
     this.changes++;
   }
 
   clear(): void {
-    if (!this.samples.length) return;
-    this.samples = [];
+    if (!this.total) return;
+    this.groups.clear();
+    this.lines.clear();
+    this.total = 0;
     this.changes++;
   }
 
   group(name: string, now = Date.now()): GroupLiveStats | undefined {
-    return this.snapshotAt(now).groups.get(name);
+    return this.figuresOf(this.groups.get(name), now);
   }
 
   line(group: string, provider: string, model: string, now = Date.now()): LiveFigures | undefined {
-    return this.snapshotAt(now).lines.get(lineKey(group, provider, model));
+    return this.figuresOf(this.lines.get(lineKey(group, provider, model)), now);
   }
 
-  /** All figures for the window ending at `now`, computed once per change and per second. */
-  private snapshotAt(now: number): Snapshot {
-    const second = Math.floor(now / 1000);
-    if (this.snapshot && this.snapshot.at === second && this.snapshot.version === this.changes) return this.snapshot.value;
-    const from = now - this.windowMs;
-    const first = lowerBound(this.samples, from);
-    const byGroup = new Map<string, Sample[]>();
-    const byLine = new Map<string, Sample[]>();
-    for (let i = first; i < this.samples.length; i++) {
-      const s = this.samples[i]!;
-      if (s.at > now) break;
-      push(byGroup, s.group, s);
-      if (s.line) push(byLine, s.line, s);
-    }
-    const groups = new Map<string, GroupLiveStats>();
-    for (const [name, samples] of byGroup) {
-      const byTag = new Map<string, Sample[]>();
-      for (const s of samples) if (s.tag) push(byTag, s.tag, s);
-      const tags = [...byTag].sort(([a], [b]) => a.localeCompare(b)).map(([tag, tagged]) => ({ tag, ...figures(tagged) }));
-      groups.set(name, { ...figures(samples), tags });
-    }
-    const lines = new Map<string, LiveFigures>();
-    for (const [key, samples] of byLine) lines.set(key, figures(samples));
-    const value = { groups, lines };
-    this.snapshot = { at: second, version: this.changes, value };
+  private figuresOf(bucket: Bucket | undefined, now: number): GroupLiveStats | undefined {
+    if (!bucket) return undefined;
+    const lo = lowerBound(bucket.samples, now - this.windowMs);
+    const hi = lowerBound(bucket.samples, now + 1);
+    if (hi <= lo) return undefined;
+    const cached = bucket.cached;
+    if (cached && cached.lo === lo && cached.hi === hi) return cached.value;
+    const window = bucket.samples.slice(lo, hi);
+    const byTag = new Map<string, Sample[]>();
+    for (const s of window) if (s.tag) push(byTag, s.tag, s);
+    const tags = [...byTag].sort(([a], [b]) => a.localeCompare(b)).map(([tag, tagged]) => ({ tag, ...figures(tagged) }));
+    const value = { ...figures(window), tags };
+    bucket.cached = { lo, hi, value };
     return value;
   }
+
+  /** Drops the oldest tenth of the samples once there are too many (a gateway under load for hours). */
+  private evictOldest(): void {
+    const all: number[] = [];
+    for (const bucket of this.groups.values()) for (const s of bucket.samples) all.push(s.at);
+    all.sort((a, b) => a - b);
+    const cutoff = all[Math.floor(MAX_SAMPLES * 0.1) + (all.length - MAX_SAMPLES)]!;
+    for (const buckets of [this.groups, this.lines]) {
+      for (const [key, bucket] of buckets) {
+        const keep = lowerBound(bucket.samples, cutoff);
+        if (keep === 0) continue;
+        bucket.samples.splice(0, keep);
+        bucket.cached = undefined;
+        if (!bucket.samples.length) buckets.delete(key);
+      }
+    }
+    this.total = 0;
+    for (const bucket of this.groups.values()) this.total += bucket.samples.length;
+  }
+}
+
+/** Appends in time order; a backfill after a reconnect may bring older events, which are sorted in. */
+function insert(buckets: Map<string, Bucket>, key: string, sample: Sample): void {
+  let bucket = buckets.get(key);
+  if (!bucket) buckets.set(key, (bucket = { samples: [] }));
+  const samples = bucket.samples;
+  if (!samples.length || samples[samples.length - 1]!.at <= sample.at) samples.push(sample);
+  else samples.splice(lowerBound(samples, sample.at + 1), 0, sample);
+  bucket.cached = undefined;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

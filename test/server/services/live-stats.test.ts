@@ -117,3 +117,14 @@ test('inlay hints sit at the end of the model line the gateway served, only insi
   assert.equal(liveInlayHints(view, firstOnly, { stats, gatewayRunning: true, liveStats: true, now: NOW }).length, 1);
   assert.deepEqual(liveInlayHints(view, WHOLE, { stats, gatewayRunning: true, liveStats: false, now: NOW }), []);
 });
+
+test('a long-running gateway: the oldest samples go once there are more than 50,000, the newest stay', () => {
+  const stats = new LiveStats(24 * 60 * 60_000);
+  const events = Array.from({ length: 50_001 }, (_, i) => sampleEvent({ ts: new Date(NOW - (50_001 - i) * 1000).toISOString(), latency_ms: i }));
+  stats.add(events);
+  assert.ok(stats.size <= 45_001 && stats.size >= 45_000, `kept ${stats.size}`);
+  const group = stats.group('fast-chat', NOW)!;
+  assert.equal(group.requests, stats.size);
+  assert.equal(stats.line('fast-chat', 'openai', 'gpt-4o-mini', NOW)!.requests, stats.size);
+  assert.equal(group.p50_latency_ms, 50_000 - Math.floor(stats.size / 2), 'the median of the newest samples');
+});
