@@ -203,6 +203,8 @@ export const commands: Record<string, Factory> = {
     if (node) await ctx.treeView.reveal(node, { select: true, focus: true, expand: true });
   },
 
+  'kt.dashboard.open': (ctx) => () => ctx.openDashboard(),
+
   'kt.gateway.showActions': (ctx) => async () => {
     const kind = ctx.gateway.state.kind;
     const actions: Array<{ label: string; command: string }> =
@@ -217,6 +219,7 @@ export const commands: Record<string, Factory> = {
           ? [{ label: '$(debug-stop) Stop Local Gateway', command: 'kt.gateway.stop' }]
           : [{ label: '$(play) Start Local Gateway', command: 'kt.gateway.start' }];
     actions.push(
+      { label: '$(graph-line) Open Routing Dashboard', command: 'kt.dashboard.open' },
       { label: '$(output) Show Gateway Log', command: 'kt.gateway.showLog' },
       { label: '$(lock) Set Provider Key…', command: 'kt.gateway.setProviderKey' },
       { label: '$(checklist) Lint Policy Config', command: 'kt.policy.lint' },

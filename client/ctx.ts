@@ -9,7 +9,9 @@ import { LocalGateway, gatewayArgs } from './gateway/local-gateway';
 import { isPortFree, nextFreePort } from './gateway/free-port';
 import { redactSecrets } from './gateway/redact';
 import { describeState, type GatewayState } from './gateway/gateway-state';
-import { EventFeed } from './events/event-feed';
+import { EventFeed, fetchRecentEvents } from './events/event-feed';
+import { RecentEvents } from './dashboard/recent-events';
+import { DashboardPanel } from './views/dashboard-panel';
 import { EventsTreeModel } from './events/events-tree-model';
 import { planOllamaFallback, probeOllama, type OllamaFallbackPlan } from './ollama/ollama-probe';
 import { providerKeyEnv } from './policy/policy-files';
@@ -33,6 +35,8 @@ export class Ctx implements vscode.Disposable {
   readonly tree: EventsTreeProvider;
   readonly treeView: vscode.TreeView<unknown>;
   readonly lintDiagnostics = vscode.languages.createDiagnosticCollection('kt-lint');
+  /** What the routing dashboard draws: more than the tree keeps (kt.events.maxItems). */
+  readonly recent = new RecentEvents(10_000);
   readonly gateway: LocalGateway;
   private readonly statusBar = new GatewayStatusBar();
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -347,6 +351,8 @@ export class Ctx implements vscode.Disposable {
         this.model.add(events);
         this.tree.refresh();
         this.forwardLiveEvents(events);
+        this.recent.add(events);
+        DashboardPanel.eventsChanged();
       },
       onProblem: (message) => this.log.appendLine(`[kt] ${message}`),
     });
@@ -359,6 +365,20 @@ export class Ctx implements vscode.Disposable {
   private closeFeed(): void {
     this.feed?.close();
     this.feed = undefined;
+  }
+
+  /** Opens the dashboard, first filling it with up to 10,000 of the running gateway's events. */
+  async openDashboard(): Promise<void> {
+    DashboardPanel.show(this.extension.extensionUri, this.recent);
+    const state = this.gateway.state;
+    const key = state.kind === 'running' ? await this.readDevKey() : undefined;
+    if (state.kind !== 'running' || !key) return;
+    try {
+      this.recent.add(await fetchRecentEvents(state.url, key, this.recent.capacity));
+      DashboardPanel.eventsChanged();
+    } catch (err) {
+      this.log.appendLine(`[kt] dashboard backfill: ${(err as Error).message}`);
+    }
   }
 
   async refreshEvents(): Promise<void> {

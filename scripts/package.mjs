@@ -13,7 +13,7 @@ const MAX_BYTES = 2 * 1024 * 1024;
 const root = join(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const out = resolve(process.argv[2] ?? join(root, `${pkg.name}-${pkg.version}.vsix`));
-const BUNDLES = ['dist/extension.js', 'dist/server.js', 'dist/kt.js'];
+const BUNDLES = ['dist/extension.js', 'dist/server.js', 'dist/kt.js', 'dist/dashboard.js', 'dist/dashboard.css'];
 
 function fail(message) {
   console.error(`package: ${message}`);

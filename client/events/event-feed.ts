@@ -16,6 +16,18 @@ export interface EventFeedOptions {
   reconnectMs?: (attempt: number) => number;
 }
 
+/** The newest `limit` events, oldest first; throws with the HTTP status in the message when refused. */
+export async function fetchRecentEvents(baseUrl: string, key: string, limit: number, signal?: AbortSignal): Promise<DecisionEvent[]> {
+  const res = await fetch(`${baseUrl.replace(/\/$/, '')}/kt/v1/events?limit=${limit}`, { headers: { authorization: `Bearer ${key}` }, signal });
+  if (res.status !== 200) {
+    await res.arrayBuffer().catch(() => undefined);
+    throw new Error(`HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (the key is not an admin key)' : ''}`);
+  }
+  const body = (await res.json()) as { data?: DecisionEvent[] };
+  // The API lists newest first.
+  return [...(body.data ?? [])].reverse();
+}
+
 export class EventFeed {
   private abort = new AbortController();
   private closed = false;
@@ -46,19 +58,11 @@ export class EventFeed {
   }
 
   async backfill(): Promise<void> {
-    const base = this.opts.baseUrl.replace(/\/$/, '');
     try {
-      const res = await fetch(`${base}/kt/v1/events?limit=${this.opts.backfill}`, { headers: this.headers(), signal: this.abort.signal });
-      if (res.status !== 200) {
-        await res.arrayBuffer().catch(() => undefined);
-        this.opts.onProblem?.(`events backfill: HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (the key is not an admin key)' : ''}`);
-        return;
-      }
-      const body = (await res.json()) as { data?: DecisionEvent[] };
-      // The API lists newest first; the feed delivers oldest first, like the stream.
-      this.deliver([...(body.data ?? [])].reverse());
+      // Oldest first, like the stream.
+      this.deliver(await fetchRecentEvents(this.opts.baseUrl, this.opts.key, this.opts.backfill, this.abort.signal));
     } catch (err) {
-      if (!this.closed) this.opts.onProblem?.(`events backfill failed: ${(err as Error).message}`);
+      if (!this.closed) this.opts.onProblem?.(`events backfill${/^HTTP/.test((err as Error).message) ? ':' : ' failed:'} ${(err as Error).message}`);
     }
   }
 

@@ -259,6 +259,58 @@ try {
     await page.locator('.monaco-editor .view-lines', { hasText: '"resolved_model"' }).first().waitFor({ timeout: 20_000 });
     await shot('07-event-json.png');
   });
+
+  const lensText = () => page.locator('.monaco-editor .codelens-decoration').allInnerTexts().then((t) => t.join('\n'));
+  await step('the code lens above fast-chat counts the request (live stats from the running gateway)', async () => {
+    await page.locator('.tabs-container .tab', { hasText: 'policy-config.yaml' }).first().click();
+    // The groups are below the fold: go to the line of fast-chat (Ctrl+G), which centres it.
+    const line = readFileSync(join(workspace, 'policy-config.yaml'), 'utf8').split('\n').findIndex((l) => l.includes('name: fast-chat')) + 1;
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+G');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.type(String(line));
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'fast-chat' }).first().waitFor({ timeout: 20_000 });
+    const text = await until('a lens with "1 req · p50"', async () => /\b1 req · p50 \d+ ms/.test(await lensText()) && lensText(), 30_000);
+    // A/B arms side by side (the fixture's fast-chat has tags control and experiment).
+    if (!/A\/B (control|experiment): 1 req/.test(text)) throw new Error(`no A/B lens: ${text}`);
+    log(`     lenses: ${text.split('\n').filter((l) => /req/.test(l)).join(' | ')}`);
+    await shot('08-live-stats-lens.png');
+  });
+
+  await step('"Try it" on fast-chat sends a request through the gateway and selects its event', async () => {
+    await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Try it' }).first().click();
+    await page.locator('.notification-toast', { hasText: 'KT: fast-chat →' }).first().waitFor({ timeout: 30_000 });
+    await until('the lens to count 2 requests', async () => /\b2 req · p50/.test(await lensText()), 30_000);
+    await page.locator('.monaco-list-row.selected', { hasText: /mock-(fast|steady)/ }).first().waitFor({ timeout: 20_000 });
+    await shot('09-try-it.png');
+  });
+
+  await step('"KT: Open Routing Dashboard" opens a webview that draws the charts', async () => {
+    // Forty more requests, in four bursts, so the charts have something to show.
+    const key = readFileSync(join(workspace, '.kt', 'dev-key'), 'utf8').trim();
+    const { default: OpenAI } = await import('openai');
+    const client = new OpenAI({ baseURL: `http://127.0.0.1:${gatewayPort}/v1`, apiKey: key, maxRetries: 0, timeout: 20_000 });
+    for (let burst = 0; burst < 4; burst++) {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => client.chat.completions.create({ model: 'fast-chat', messages: [{ role: 'user', content: `burst ${burst} #${i}` }] })));
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    await page.keyboard.press('Control+J'); // hide the panel: room for the charts
+    await runCommand('KT: Open Routing Dashboard');
+    let seen = '';
+    const drawn = await until('the dashboard to draw 3 charts of the 42 requests sent', async () => {
+      for (const frame of page.frames()) {
+        const status = frame.locator('#status[data-drawn="3"]');
+        if (!(await status.count().catch(() => 0))) continue;
+        seen = await status.innerText();
+        if (/^42 requests/.test(seen)) return seen;
+      }
+      return false;
+    }, 45_000).catch((err) => { throw new Error(`${err.message}; it showed "${seen}"`); });
+    log(`     dashboard: ${drawn}`);
+    await page.waitForTimeout(500); // the charts' first paint, for the screenshot
+    await shot('10-dashboard.png');
+  });
   await step('"KT: Stop Local Gateway" stops it', async () => {
     await runCommand('KT: Stop Local Gateway');
     await page.locator('.statusbar-item', { hasText: 'KT: stopped' }).waitFor({ timeout: 20_000 });
@@ -276,11 +328,12 @@ try {
     // A second policy file, never opened: only the batch lint (kt policy lint --format json) can report it.
     writeFileSync(join(workspace, 'extra.policy.yaml'), readFileSync(join(root, 'test', 'e2e', 'fixtures', 'policy-config.broken.yaml'), 'utf8').replace('name: fast-chat', 'name: extra-chat'));
     await runCommand('KT: Lint Policy Config');
+    await page.keyboard.press('Control+Shift+M');
     await until('KT101 for extra.policy.yaml in Problems', async () => {
       const text = await problemsText();
       return /extra\.policy\.yaml/.test(text) && /KT101/.test(text) && /"extra-chat"/.test(text);
     }, 30_000);
-    await shot('08-lint-command-problems.png');
+    await shot('11-lint-command-problems.png');
   });
 } catch (err) {
   failure = err;
