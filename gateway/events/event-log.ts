@@ -91,18 +91,40 @@ export class EventLog {
   }
 
   /** Newest first; reads day files newest first and stops as soon as `limit` events matched. */
-  query({ filters = [], limit }: EventQuery): DecisionEvent[] {
+  query(query: EventQuery): DecisionEvent[] {
     const found: DecisionEvent[] = [];
-    if (limit <= 0) return found;
+    for (const _ of this.scan(query, found));
+    return found;
+  }
+
+  /**
+   * The same, for a server: yields to the event loop every `sliceMs` of parsing, so a 10,000-event
+   * query over a big log never holds the requests being routed meanwhile.
+   */
+  async queryAsync(query: EventQuery, sliceMs = 4): Promise<DecisionEvent[]> {
+    const found: DecisionEvent[] = [];
+    let sliceStart = performance.now();
+    for (const _ of this.scan(query, found)) {
+      if (performance.now() - sliceStart < sliceMs) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+    return found;
+  }
+
+  /** Fills `found`; yields every 256 lines read so a caller can pause. */
+  private *scan({ filters = [], limit }: EventQuery, found: DecisionEvent[]): Generator<void> {
+    if (limit <= 0) return;
+    let read = 0;
     for (const name of listDayFiles(this.dir).reverse()) {
       for (const line of linesNewestFirst(join(this.dir, name))) {
+        if ((++read & 255) === 0) yield;
         const event = this.parseLine(line, name);
         if (!event || !matchesFilters(event, filters)) continue;
         found.push(event);
-        if (found.length >= limit) return found;
+        if (found.length >= limit) return;
       }
     }
-    return found;
   }
 
   /** Deletes day files more than `retentionDays` days older than today; returns their names. */

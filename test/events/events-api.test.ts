@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { get } from 'node:http';
 import { request } from 'undici';
 import { EventLog } from '../../gateway/events/event-log';
+import { parseFilters, type EventFilter } from '../../gateway/events/filter';
 import { parseSse } from '../../gateway/providers/sse';
 import type { DecisionEvent } from '../../gateway/events/decision-event';
 import { abEvent, blockedEvent, fallbackEvent, sampleEvent } from './fixtures/sample-events';
@@ -40,6 +41,32 @@ test('GET /kt/v1/events lists newest first, with limit and repeated filters', as
   assert.deepEqual(two.body.data.map((e: DecisionEvent) => e.id), [events[5].id, events[4].id]);
   const filtered = await getJson(`${url}/kt/v1/events?filter=${encodeURIComponent('model=chat-experiment')}&filter=${encodeURIComponent('provider=anthropic')}`);
   assert.deepEqual(filtered.body.data.map((e: DecisionEvent) => e.id), [events[3].id]);
+});
+
+test('a 10,000-event list goes out in batches as one valid JSON body, newest first, as query returns it', async (t) => {
+  const { log, url } = await setup(t);
+  for (let i = 0; i < 10_000; i++) log.append(sampleEvent({ id: `evt_big${String(i).padStart(5, '0')}`, latency_ms: i, tag: i % 3 ? 'a' : null }));
+  const response = await request(`${url}/kt/v1/events?limit=10000`);
+  assert.equal(response.headers['content-length'], undefined, 'chunked, not built in one piece');
+  const body = (await response.body.json()) as { object: string; data: DecisionEvent[] };
+  assert.equal(body.object, 'list');
+  assert.equal(body.data.length, 10_000);
+  assert.deepEqual(body.data.map((e) => e.id), log.query({ limit: 10_000 }).map((e) => e.id));
+  assert.equal(body.data[0]!.id, 'evt_big09999');
+  const filtered = await getJson(`${url}/kt/v1/events?limit=10000&filter=${encodeURIComponent('tag=a')}`);
+  assert.equal(filtered.body.data.length, 6666);
+});
+
+test('the async query returns exactly what the synchronous one does, for every limit and filter', async (t) => {
+  const { log } = await setup(t);
+  for (let i = 0; i < 1500; i++) log.append(i % 7 ? sampleEvent() : fallbackEvent());
+  for (const limit of [1, 255, 256, 257, 1499, 5000]) {
+    const byStrategy = parseFilters(['strategy=fallback']);
+    assert.ok(Array.isArray(byStrategy));
+    for (const filters of [[], byStrategy as EventFilter[]]) {
+      assert.deepEqual((await log.queryAsync({ limit, filters }, 0)).map((e) => e.id), log.query({ limit, filters }).map((e) => e.id));
+    }
+  }
 });
 
 test('bad limits, bad filters and other methods answer in OpenAI error shape', async (t) => {
