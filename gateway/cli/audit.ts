@@ -39,6 +39,11 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   }
   const span = result.files.length === 1 ? result.files[0] : `${result.files[0]} … ${result.files[result.files.length - 1]}`;
   const unchained = result.unchained ? ` (${result.unchained} older records predate the chain and are not covered)` : '';
+  if (result.replicas.length > 1) {
+    io.out(`Audit chains intact: ${result.records} records over ${result.replicas.length} replicas${unchained}.\n`);
+    for (const r of result.replicas) io.out(`  ${r.replica ?? '(unnamed)'}: ${r.records} records in ${r.files.length} file(s), last ${r.lastId}\n`);
+    return 0;
+  }
   io.out(`Audit chain intact: ${result.records} records in ${result.files.length} file(s) (${span}), last ${result.lastId}${unchained}.\n`);
   return 0;
 }

@@ -21,6 +21,8 @@ Options:
   --max-body-bytes N       largest request body accepted (default ${DEFAULT_MAX_BODY_BYTES})
   --allow-remote           required to bind an address other than loopback
   --no-events              do not record decision events
+  --replica-id ID          when several gateways share --state-dir: this one's events go to
+                           events-ID-<day>.jsonl with their own hash chain (default $KT_REPLICA_ID)
   -h, --help               show this help
 
 On first start with no gateway keys, a development key "dev" (all groups, admin) is created and
@@ -43,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
     'max-body-bytes': { type: 'string' },
     'allow-remote': { type: 'boolean', default: false },
     'no-events': { type: 'boolean', default: false },
+    'replica-id': { type: 'string' },
   });
   if (isUsageError(parsed)) {
     process.stderr.write(`${parsed.message}\n`);
@@ -79,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       port,
       maxBodyBytes: maxBody,
       recordEvents: !v['no-events'],
+      replicaId: (v['replica-id'] as string | undefined) ?? (process.env.KT_REPLICA_ID || undefined),
       ollamaFallback: v['ollama-fallback'] ? { model: String(v['ollama-fallback']), baseUrl: v['ollama-url'] as string | undefined } : undefined,
       log: consoleLogger,
     });
@@ -102,7 +106,8 @@ export async function run(argv: string[]): Promise<number> {
     else consoleLogger.info(`created development key "dev"; read it from ${gateway.keys.devKeyPath}`);
   }
   const table = gateway.table;
-  consoleLogger.info(`serving ${table.groups.size} model groups (${[...table.groups.keys()].join(', ')}) over ${table.targets.size} targets; state in ${stateDir}`);
+  const replica = gateway.events?.replica ? ` as replica ${gateway.events.replica}` : '';
+  consoleLogger.info(`serving ${table.groups.size} model groups (${[...table.groups.keys()].join(', ')}) over ${table.targets.size} targets; state in ${stateDir}${replica}`);
   // Signal handlers go in before the ready line: a supervisor may stop us the moment it reads it.
   const stopped = new Promise<number>((resolveExit) => {
     const stop = (signal: string) => {

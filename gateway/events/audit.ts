@@ -1,8 +1,9 @@
 // `kt audit verify`: walks the hash chain over every day file and names the first record that breaks it.
+// Each replica (gateways sharing a state dir with --replica-id) writes and chains its own files.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecisionEvent } from './decision-event';
-import { eventsDir, listDayFiles } from './day-files';
+import { eventsDir, listDayFiles, listReplicas, type Replica } from './day-files';
 import { readAnchor } from './event-log';
 import { GENESIS_HASH, recordHash } from './hash-chain';
 
@@ -15,6 +16,8 @@ export interface AuditOk {
   /** Records written before `immutable` was switched on; they precede the chain and are not covered by it. */
   unchained: number;
   lastId: string | null;
+  /** Per replica, the unnamed one (null) first; one entry when a single gateway writes the log. */
+  replicas: Array<{ replica: Replica; records: number; files: string[]; unchained: number; lastId: string | null }>;
 }
 
 export interface AuditBreak {
@@ -31,11 +34,32 @@ interface Located { file: string; line: number; text: string }
 
 export function verifyAuditChain(stateDir: string): AuditOk | AuditBreak {
   const dir = eventsDir(stateDir);
-  const files = listDayFiles(dir);
-  if (!existsSync(dir) || files.length === 0) {
+  const replicas = existsSync(dir) ? listReplicas(dir) : [];
+  if (replicas.length === 0) {
     return broken('no-log', null, null, null, `no event log in ${dir}: check --state-dir (the gateway writes to <state>/events/)`);
   }
-  const anchor = readAnchor(dir);
+  const verified: AuditOk['replicas'] = [];
+  for (const replica of replicas) {
+    const result = verifyReplica(dir, replica);
+    if (!result.ok) {
+      if (replicas.length > 1 && result.problem !== 'no-log') result.message = `replica ${replica ?? '(unnamed)'}: ${result.message}`;
+      return result;
+    }
+    verified.push({ replica, records: result.records, files: result.files, unchained: result.unchained, lastId: result.lastId });
+  }
+  return {
+    ok: true,
+    records: verified.reduce((sum, r) => sum + r.records, 0),
+    files: verified.flatMap((r) => r.files),
+    unchained: verified.reduce((sum, r) => sum + r.unchained, 0),
+    lastId: verified.at(-1)!.lastId,
+    replicas: verified,
+  };
+}
+
+function verifyReplica(dir: string, replica: Replica): AuditOk | AuditBreak {
+  const files = listDayFiles(dir, replica);
+  const anchor = readAnchor(dir, replica);
   let expectedPrev = anchor?.last_hash ?? GENESIS_HASH;
   let chained = 0;
   let unchained = 0;
@@ -73,7 +97,7 @@ export function verifyAuditChain(stateDir: string): AuditOk | AuditBreak {
   if (chained === 0) {
     return broken('unchained', files[files.length - 1], null, null, `the event log has ${unchained} records and none is hash-chained: set policy.audit-logger.immutable: true and restart the gateway`);
   }
-  return { ok: true, records: chained, files, unchained, lastId };
+  return { ok: true, records: chained, files, unchained, lastId, replicas: [] };
 }
 
 /** The record does not link to the one before it: it was moved here (reordered) or its predecessor is gone (removed). */

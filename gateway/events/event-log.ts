@@ -5,10 +5,11 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { DecisionEvent } from './decision-event';
-import { dayFileName, dayOfFile, eventsDir, linesNewestFirst, listDayFiles, utcDay } from './day-files';
+import { dayFileName, dayOfFile, eventsDir, linesNewestFirst, listAllDayFiles, listDayFiles, utcDay, type Replica } from './day-files';
 import { matchesFilters, type EventFilter } from './filter';
-import { ANCHOR_FILE, GENESIS_HASH, chainRecord, type ChainAnchor } from './hash-chain';
+import { GENESIS_HASH, anchorFileName, chainRecord, type ChainAnchor } from './hash-chain';
 import type { AuditLoggerSettings } from '../policy/types';
+import { WriterLock } from './writer-lock';
 
 export interface EventLogOptions {
   stateDir: string;
@@ -20,6 +21,10 @@ export interface EventLogOptions {
   onWarning?: (message: string) => void;
   /** Clock, for tests of day rollover and retention. */
   now?: () => Date;
+  /** The replica this log writes as (`--replica-id`); its own day files and chain. Reads cover every replica. */
+  replica?: Replica;
+  /** Hold the replica's writer lock until close (the gateway does; readers such as the CLI do not). */
+  exclusive?: boolean;
 }
 
 export type EventListener = (event: DecisionEvent) => void;
@@ -31,6 +36,8 @@ export interface EventQuery {
 
 export class EventLog {
   readonly dir: string;
+  readonly replica: Replica;
+  private readonly lock: WriterLock | undefined;
   private readonly immutable: boolean;
   private readonly retentionDays: number | undefined;
   private readonly warn: (message: string) => void;
@@ -44,6 +51,9 @@ export class EventLog {
 
   constructor(options: EventLogOptions) {
     this.dir = eventsDir(options.stateDir);
+    this.replica = options.replica ?? null;
+    // Throws EventLogLockedError when another live gateway writes this replica's files.
+    this.lock = options.exclusive ? WriterLock.acquire(this.dir, this.replica) : undefined;
     this.immutable = options.immutable ?? false;
     this.retentionDays = options.retentionDays;
     this.warn = options.onWarning ?? ((message) => process.stderr.write(`warning: ${message}\n`));
@@ -112,25 +122,43 @@ export class EventLog {
     return found;
   }
 
-  /** Fills `found`; yields every 256 lines read so a caller can pause. */
+  /** Fills `found` from every replica's files, newest day first; yields every 256 lines read so a caller can pause. */
   private *scan({ filters = [], limit }: EventQuery, found: DecisionEvent[]): Generator<void> {
     if (limit <= 0) return;
     let read = 0;
-    for (const name of listDayFiles(this.dir).reverse()) {
-      for (const line of linesNewestFirst(join(this.dir, name))) {
+    for (const files of this.filesByDayNewestFirst()) {
+      const readers = files.map((name) => this.eventsNewestFirst(name));
+      for (const event of readers.length === 1 ? readers[0]! : mergeNewestFirst(readers)) {
         if ((++read & 255) === 0) yield;
-        const event = this.parseLine(line, name);
-        if (!event || !matchesFilters(event, filters)) continue;
+        if (!matchesFilters(event, filters)) continue;
         found.push(event);
         if (found.length >= limit) return;
       }
     }
   }
 
+  private filesByDayNewestFirst(): string[][] {
+    const days = new Map<string, string[]>();
+    for (const name of listAllDayFiles(this.dir)) {
+      const day = dayOfFile(name)!;
+      const files = days.get(day);
+      if (files) files.push(name);
+      else days.set(day, [name]);
+    }
+    return [...days.values()].reverse();
+  }
+
+  private *eventsNewestFirst(name: string): Generator<DecisionEvent> {
+    for (const line of linesNewestFirst(join(this.dir, name))) {
+      const event = this.parseLine(line, name);
+      if (event) yield event;
+    }
+  }
+
   /** Deletes day files more than `retentionDays` days older than today; returns their names. */
   purge(retentionDays: number): string[] {
     const today = Date.parse(utcDay(this.now()));
-    const expired = listDayFiles(this.dir).filter((name) => {
+    const expired = listDayFiles(this.dir, this.replica).filter((name) => {
       const day = dayOfFile(name);
       return day !== undefined && (today - Date.parse(day)) / 86_400_000 > retentionDays;
     });
@@ -143,6 +171,7 @@ export class EventLog {
   close(): void {
     clearInterval(this.purgeTimer);
     this.closeFile();
+    this.lock?.release();
   }
 
   private closeFile(): void {
@@ -157,7 +186,7 @@ export class EventLog {
     const rollover = this.fd !== undefined;
     this.closeFile();
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const fd = openSync(join(this.dir, dayFileName(day)), 'a+', 0o600);
+    const fd = openSync(join(this.dir, dayFileName(day, this.replica)), 'a+', 0o600);
     terminateTornLine(fd);
     this.fd = fd;
     this.day = day;
@@ -167,13 +196,13 @@ export class EventLog {
 
   /** The hash of the newest chained record, across files; the purge anchor or genesis when there is none. */
   private recoverLastHash(): string {
-    for (const name of listDayFiles(this.dir).reverse()) {
+    for (const name of listDayFiles(this.dir, this.replica).reverse()) {
       for (const line of linesNewestFirst(join(this.dir, name))) {
         const event = this.parseLine(line, name);
         if (event?.hash) return event.hash;
       }
     }
-    return readAnchor(this.dir)?.last_hash ?? GENESIS_HASH;
+    return readAnchor(this.dir, this.replica)?.last_hash ?? GENESIS_HASH;
   }
 
   /** Before chained files are purged, remember the hash the oldest remaining record links to, so verify still checks it. */
@@ -183,7 +212,7 @@ export class EventLog {
         const event = this.parseLine(line, name);
         if (!event?.hash) continue;
         const anchor: ChainAnchor = { last_hash: event.hash, last_id: event.id, purged_through: name };
-        const path = join(this.dir, ANCHOR_FILE);
+        const path = join(this.dir, anchorFileName(this.replica));
         writeFileSync(`${path}.tmp`, `${JSON.stringify(anchor)}\n`, { mode: 0o600 });
         renameSync(`${path}.tmp`, path);
         return;
@@ -207,13 +236,34 @@ export class EventLog {
   }
 }
 
-export function readAnchor(dir: string): ChainAnchor | undefined {
-  const path = join(dir, ANCHOR_FILE);
+export function readAnchor(dir: string, replica: Replica = null): ChainAnchor | undefined {
+  const path = join(dir, anchorFileName(replica));
   if (!existsSync(path)) return undefined;
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as ChainAnchor;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Replicas' files of one day, merged newest first by timestamp. Each file is in append order, which is
+ * close to but not exactly timestamp order (a slow request is appended after faster later ones), so the
+ * merge is as ordered as the files are.
+ */
+function* mergeNewestFirst(readers: Array<Generator<DecisionEvent>>): Generator<DecisionEvent> {
+  const heads = readers.map((reader) => reader.next());
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i]!;
+      if (head.done) continue;
+      const current = best === -1 ? undefined : (heads[best]!.value as DecisionEvent);
+      if (!current || head.value.ts > current.ts || (head.value.ts === current.ts && head.value.id > current.id)) best = i;
+    }
+    if (best === -1) return;
+    yield heads[best]!.value as DecisionEvent;
+    heads[best] = readers[best]!.next();
   }
 }
 

@@ -3,51 +3,57 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { DecisionEvent } from './decision-event';
-import { eventsDir, listDayFiles } from './day-files';
+import { dayOfFile, eventsDir, listAllDayFiles, replicaOfFile, type Replica } from './day-files';
 
 export interface LiveFeed {
   events: AsyncIterable<DecisionEvent>;
   close(): void;
 }
 
-/** Starts at the current end of the newest day file: only events appended from now on are delivered. */
+interface Cursor { file: string; offset: number; partial: Buffer }
+
+/**
+ * Starts at the current end of each replica's newest day file: only events appended from now on are
+ * delivered, from every gateway writing to this state dir.
+ */
 export function followEventLog(stateDir: string, options: { pollMs?: number; onWarning?: (message: string) => void } = {}): LiveFeed {
   const dir = eventsDir(stateDir);
   const queue = new EventQueue();
   const warn = options.onWarning ?? (() => undefined);
-  const newest = listDayFiles(dir).at(-1);
-  let file = newest;
-  let offset = newest ? sizeOf(join(dir, newest)) : 0;
-  let partial = Buffer.alloc(0);
+  const cursors = new Map<Replica, Cursor>();
+  for (const name of listAllDayFiles(dir)) cursors.set(replicaOfFile(name) ?? null, { file: name, offset: sizeOf(join(dir, name)), partial: Buffer.alloc(0) });
   let watcher: FSWatcher | undefined;
   let scheduled = false;
 
   function readNew(): void {
     scheduled = false;
-    // Finish the current file, then move on to any newer day (a rollover, or the first file ever); names sort by day.
-    for (const name of listDayFiles(dir).filter((candidate) => file === undefined || candidate >= file)) {
-      if (name !== file) {
-        file = name;
-        offset = 0;
-        partial = Buffer.alloc(0);
+    // Per replica: finish the current file, then move on to any newer day (a rollover, or a replica's
+    // first file, read from its start); names sort by day.
+    for (const name of listAllDayFiles(dir)) {
+      const replica = replicaOfFile(name) ?? null;
+      let cursor = cursors.get(replica);
+      if (cursor && dayOfFile(name)! < dayOfFile(cursor.file)!) continue;
+      if (!cursor || name !== cursor.file) {
+        cursor = { file: name, offset: 0, partial: Buffer.alloc(0) };
+        cursors.set(replica, cursor);
       }
-      drain(join(dir, name));
+      drain(join(dir, name), cursor);
     }
     ensureWatch();
   }
 
-  function drain(path: string): void {
+  function drain(path: string, cursor: Cursor): void {
     const fd = openSync(path, 'r');
     try {
       const size = fstatSync(fd).size;
-      if (size <= offset) return;
-      const chunk = Buffer.allocUnsafe(size - offset);
-      const read = readSync(fd, chunk, 0, chunk.length, offset);
-      offset += read;
-      const buffer = Buffer.concat([partial, chunk.subarray(0, read)]);
+      if (size <= cursor.offset) return;
+      const chunk = Buffer.allocUnsafe(size - cursor.offset);
+      const read = readSync(fd, chunk, 0, chunk.length, cursor.offset);
+      cursor.offset += read;
+      const buffer = Buffer.concat([cursor.partial, chunk.subarray(0, read)]);
       const lastNewline = buffer.lastIndexOf(0x0a);
       // A line without its newline yet is still being written: keep it for the next read.
-      partial = Buffer.from(buffer.subarray(lastNewline + 1));
+      cursor.partial = Buffer.from(buffer.subarray(lastNewline + 1));
       if (lastNewline < 0) return;
       for (const line of buffer.toString('utf8', 0, lastNewline).split('\n')) {
         if (!line) continue;

@@ -30,3 +30,8 @@ export function chainRecord(event: DecisionEvent, prevHash: string): DecisionEve
 /** Written when retention purges chained files: the hash the oldest remaining record must link to. */
 export interface ChainAnchor { last_hash: string; last_id: string; purged_through: string }
 export const ANCHOR_FILE = 'chain-anchor.json';
+
+/** Each replica chains its own files, so each has its own anchor. */
+export function anchorFileName(replica: string | null = null): string {
+  return replica ? `chain-anchor-${replica}.json` : ANCHOR_FILE;
+}

@@ -4,7 +4,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { watch, readFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { accessEvent } from '../events/access-event';
+import { REPLICA_ID } from '../events/day-files';
 import { EventLog } from '../events/event-log';
+import { EventLogLockedError } from '../events/writer-lock';
 import { KeyStore, type AuthFailure, type KeyRecord } from '../keys/key-store';
 import { analyzePolicy } from '../policy/analyze';
 import { loadDotEnv } from '../policy/dotenv';
@@ -27,6 +29,8 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** Record decision events (default true); the benchmark turns it off to measure their cost. */
   recordEvents?: boolean;
+  /** Replica id when several gateways share the state dir: each writes its own events files (`--replica-id`). */
+  replicaId?: string;
   /** Watch the config file and reload it on change (default true). */
   watchConfig?: boolean;
   log?: Logger;
@@ -68,7 +72,9 @@ export class Gateway {
     this.log = options.log ?? silentLogger;
     this.current = table;
     this.keys = new KeyStore(options.stateDir);
-    this.events = options.recordEvents === false ? undefined : EventLog.fromSettings(options.stateDir, table.config.auditLogger, { onWarning: (m) => this.log.warn(m) });
+    this.events = options.recordEvents === false
+      ? undefined
+      : EventLog.fromSettings(options.stateDir, table.config.auditLogger, { onWarning: (m) => this.log.warn(m), replica: options.replicaId ?? null, exclusive: true });
     this.ctx = {
       table: () => this.current,
       events: this.events,
@@ -102,14 +108,31 @@ export class Gateway {
   /** Loads and lints the config, then listens. Throws ConfigError when the config has errors. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     const pools = new DispatcherCache();
-    const gateway = new Gateway(options, pools, loadTable(options, pools));
-    await new Promise<void>((resolveListen, reject) => {
-      gateway.server.once('error', reject);
-      gateway.server.listen(options.port ?? 41002, options.host ?? '127.0.0.1', () => {
-        gateway.server.off('error', reject);
-        resolveListen();
+    if (options.replicaId !== undefined && !REPLICA_ID.test(options.replicaId)) {
+      throw new ConfigError(`invalid replica id '${options.replicaId}': use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    }
+    const table = loadTable(options, pools);
+    let gateway: Gateway;
+    try {
+      gateway = new Gateway(options, pools, table);
+    } catch (error) {
+      if (error instanceof EventLogLockedError) throw new ConfigError(error.message);
+      throw error;
+    }
+    try {
+      await new Promise<void>((resolveListen, reject) => {
+        gateway.server.once('error', reject);
+        gateway.server.listen(options.port ?? 41002, options.host ?? '127.0.0.1', () => {
+          gateway.server.off('error', reject);
+          resolveListen();
+        });
       });
-    });
+    } catch (error) {
+      // Not listening, so nothing to drain: let go of the events lock and the keys watcher.
+      gateway.events?.close();
+      gateway.keys.close();
+      throw error;
+    }
     if (options.watchConfig !== false) gateway.watchConfig();
     return gateway;
   }

@@ -39,7 +39,10 @@ function expectBreak(stateDir: string): AuditBreak {
 test('an untouched chain verifies, across day files', (t) => {
   const { stateDir } = chainedLog(t);
   const result = verifyAuditChain(stateDir);
-  assert.deepEqual(result, { ok: true, records: 6, files: [DAY1, DAY2], unchained: 0, lastId: 'evt_6' });
+  assert.deepEqual(result, {
+    ok: true, records: 6, files: [DAY1, DAY2], unchained: 0, lastId: 'evt_6',
+    replicas: [{ replica: null, records: 6, files: [DAY1, DAY2], unchained: 0, lastId: 'evt_6' }],
+  });
 });
 
 test('an edited line is named as edited', (t) => {
