@@ -6,7 +6,7 @@ import type { ChatRequest } from '../providers/provider';
 import { sessionKey } from './affinity';
 import { LatencyBoard } from './latency';
 import {
-  DEFAULT_EXPLORATION, costEstimates, knownModelFacts, modelKey, planRoute, weightShares,
+  DEFAULT_EXPLORATION, costEstimates, knownModelFacts, modelKey, overBudget, planRoute, weightShares,
   type PlanContext, type RoutePlan, type RoutedGroup, type RoutedModel,
 } from './plan';
 import { requestedCompletionTokens } from './tokens';
@@ -42,7 +42,6 @@ export interface ExplainedModel {
     completion_tokens: number;
     input_per_1k_usd: number | null;
     output_per_1k_usd: number | null;
-    price_from: 'config' | 'list price' | null;
     context_window: number | null;
     cost_usd: number | null;
   } | null;
@@ -150,7 +149,8 @@ export function explainRoute(config: PolicyConfig, options: ExplainOptions): Rou
     const target = targets.get(m.provider);
     const e = estimates.find((x) => x.model === m);
     const sample = board.get(modelKey(m));
-    const skipped = plan.skipped.find((s) => s.provider === m.provider && s.model === m.model);
+    // By the model itself, not its name: a group may list one provider/model twice with different prices.
+    const skipped = !e || plan.order.includes(m) ? undefined : e.excluded ?? (e.costUsd !== null ? overBudget(e.costUsd, group.budget_per_request_usd) : undefined);
     const keyNeeded = target ? needsApiKey(target.type) : false;
     return {
       id: modelKey(m),
@@ -166,13 +166,12 @@ export function explainRoute(config: PolicyConfig, options: ExplainOptions): Rou
             completion_tokens: e.completionTokens,
             input_per_1k_usd: e.inputPer1k ?? null,
             output_per_1k_usd: e.outputPer1k ?? null,
-            price_from: m.cost_per_1k_input !== undefined && m.cost_per_1k_output !== undefined ? 'config' : e.inputPer1k !== undefined && e.outputPer1k !== undefined ? 'list price' : null,
             context_window: e.contextWindow ?? null,
             cost_usd: e.costUsd === null ? null : round(e.costUsd, 8),
           }
         : null,
       latency: group.strategy === 'latency' && sample ? { ewma_ms: round(sample.ewmaMs, 1), samples: sample.samples } : null,
-      skipped: skipped?.reason ?? null,
+      skipped: skipped ?? null,
       key: keyNeeded ? { env: target?.keyEnv ?? null, set: !!(target?.keyEnv && options.env[target.keyEnv]) } : null,
     };
   });
@@ -300,12 +299,11 @@ export function renderExplanation(e: RouteExplanation, format: ExplainFormat): s
         m.id,
         m.estimate ? `~${m.estimate.prompt_tokens}` : '—',
         m.estimate ? String(m.estimate.completion_tokens) : '—',
-        usd(m.estimate?.input_per_1k_usd ?? null) + (m.estimate?.price_from === 'list price' ? '*' : ''),
-        usd(m.estimate?.output_per_1k_usd ?? null) + (m.estimate?.price_from === 'list price' ? '*' : ''),
+        usd(m.estimate?.input_per_1k_usd ?? null),
+        usd(m.estimate?.output_per_1k_usd ?? null),
         usd(m.estimate?.cost_usd ?? null),
         m.skipped ? `skipped: ${m.skipped}` : m.id === e.pick ? 'wins' : 'fits',
       ])));
-      if (e.models.some((m) => m.estimate?.price_from === 'list price')) out.push('', '* list price (the config sets none)');
       break;
     case 'latency':
       out.push(...table(['model', 'moving avg TTFB', 'samples'], e.models.map((m) => [m.id, m.latency ? `${m.latency.ewma_ms} ms` : 'cold', String(m.latency?.samples ?? 0)])));

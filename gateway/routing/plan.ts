@@ -162,6 +162,10 @@ export function costEstimates(models: readonly RoutedModel[], request: ChatReque
   return out;
 }
 
+export function overBudget(costUsd: number, budget: number | undefined): string {
+  return `estimated $${costUsd.toFixed(6)} exceeds budget $${budget}`;
+}
+
 function planCost(group: RoutedGroup, models: RoutedModel[], request: ChatRequest, ctx: PlanContext): RoutePlan {
   const completion = requestedCompletionTokens(request);
   const skipped: SkippedModel[] = [];
@@ -177,7 +181,7 @@ function planCost(group: RoutedGroup, models: RoutedModel[], request: ChatReques
   const budget = group.budget_per_request_usd;
   const within = budget === undefined ? priced : priced.filter((p) => p.cost <= budget);
   for (const p of priced) {
-    if (!within.includes(p)) skipped.push({ provider: p.m.provider, model: p.m.model, reason: `estimated $${p.cost.toFixed(6)} exceeds budget $${budget}` });
+    if (!within.includes(p)) skipped.push({ provider: p.m.provider, model: p.m.model, reason: overBudget(p.cost, budget) });
   }
   if (within.length === 0) {
     const cheapest = priced[0];
