@@ -1,11 +1,13 @@
 // Every command as name → factory(ctx); extension.ts registers them all.
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
+import { EXPLAIN_ROUTE_COMMAND } from '../server/protocol';
 import type { Ctx } from './ctx';
 import { eventAsCurl } from './events/event-curl';
 import { UNTAGGED, type EventsNode } from './events/events-tree-model';
 import { isValidEnvName, keyEnvNames } from './policy/policy-files';
 import { eventUri } from './views/event-document';
+import { explainUri } from './views/explain-document';
 
 type Factory = (ctx: Ctx) => (...args: any[]) => unknown;
 
@@ -170,6 +172,16 @@ export const commands: Record<string, Factory> = {
     const base = state.kind === 'running' ? state.url : `http://127.0.0.1:${ctx.setting<number>('gateway.port', 41002)}`;
     await vscode.env.clipboard.writeText(eventAsCurl(event, base));
     void vscode.window.showInformationMessage('KT: copied a curl that replays this request (set KT_GATEWAY_KEY first).');
+  },
+
+  // The language server's "Explain route…" code action passes the policy file's URI and the group.
+  [EXPLAIN_ROUTE_COMMAND]: () => async (policyUri?: unknown, group?: unknown) => {
+    if (typeof policyUri !== 'string' || typeof group !== 'string') {
+      void vscode.window.showInformationMessage('KT: put the cursor in a model group of a policy file and pick "Explain route…" from its code actions (Ctrl+.).');
+      return;
+    }
+    const doc = await vscode.workspace.openTextDocument(explainUri(policyUri, group));
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
   },
 
   'kt.gateway.showActions': (ctx) => async () => {

@@ -16,8 +16,10 @@ import { providerKeyEnv } from './policy/policy-files';
 import { runPolicyLint, type KtRuntime } from './policy/lint-runner';
 import { EventsTreeProvider } from './views/events-tree';
 import { EVENT_SCHEME, EventDocumentProvider } from './views/event-document';
+import { EXPLAIN_SCHEME } from './explain/explain-target';
+import { ExplainDocumentProvider } from './views/explain-document';
 import { GatewayStatusBar } from './views/status-bar';
-import { DEFAULT_POLICY_GLOBS, type PolicyServerOptions } from '../server/protocol';
+import { DEFAULT_POLICY_GLOBS, EXPLAIN_ROUTE_REQUEST, type ExplainRouteParams, type ExplainRouteResult, type PolicyServerOptions } from '../server/protocol';
 
 const HOST = '127.0.0.1';
 const SECRET_PREFIX = 'kt.providerKey.';
@@ -32,6 +34,7 @@ export class Ctx implements vscode.Disposable {
   readonly lintDiagnostics = vscode.languages.createDiagnosticCollection('kt-lint');
   readonly gateway: LocalGateway;
   private readonly statusBar = new GatewayStatusBar();
+  private readonly explanations = new ExplainDocumentProvider((params) => this.explainRoute(params));
   private readonly subscriptions: vscode.Disposable[] = [];
   private client: LanguageClient | undefined;
   private feed: EventFeed | undefined;
@@ -58,6 +61,9 @@ export class Ctx implements vscode.Disposable {
       this.lintDiagnostics,
       this.statusBar,
       vscode.workspace.registerTextDocumentContentProvider(EVENT_SCHEME, new EventDocumentProvider(this.model)),
+      this.explanations,
+      vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, this.explanations),
+      vscode.workspace.onDidChangeTextDocument((e) => this.explanations.sourceChanged(e.document.uri.toString())),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
       // An opened policy file is linted live by the language server; drop the batch result to avoid doubles.
       vscode.workspace.onDidOpenTextDocument((doc) => this.lintDiagnostics.delete(doc.uri)),
@@ -114,6 +120,12 @@ export class Ctx implements vscode.Disposable {
       this.log.appendLine(`[kt] language server failed to start: ${(err as Error).message}`);
       void vscode.window.showErrorMessage(`KT: the policy language server did not start: ${(err as Error).message}`);
     }
+  }
+
+  /** The language server's explanation of a model group's route (the "Explain route…" document). */
+  async explainRoute(params: ExplainRouteParams): Promise<ExplainRouteResult> {
+    if (!this.client?.isRunning()) return { markdown: 'The KT policy language server is not running, so the route cannot be explained. See the "KT Language Server" output.' };
+    return this.client.sendRequest<ExplainRouteResult>(EXPLAIN_ROUTE_REQUEST, params);
   }
 
   private async restartLanguageClient(): Promise<void> {

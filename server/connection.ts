@@ -1,5 +1,6 @@
 // Protocol wiring only: documents, debounce, a parse cache per document version, and handlers that
 // forward to the pure services. A failing handler logs and answers empty; the server keeps running.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   CodeActionKind, DidChangeConfigurationNotification, ResponseError, ErrorCodes, TextDocumentSyncKind, TextDocuments,
@@ -9,11 +10,12 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzePolicy } from '../gateway/policy/analyze';
 import { loadDotEnv } from '../gateway/policy/dotenv';
 import { documentPath, globsFrom, PolicyFileFilter } from './policy-files';
-import { DEFAULT_DEBOUNCE_MS, type PolicyServerOptions } from './protocol';
+import { DEFAULT_DEBOUNCE_MS, EXPLAIN_ROUTE_REQUEST, type ExplainRouteParams, type ExplainRouteResult, type PolicyServerOptions } from './protocol';
 import { quickFixes } from './services/code-actions';
+import { explainActions } from './services/explain';
 import { complete } from './services/completion';
 import { diagnosticsOf } from './services/diagnostics';
-import { hover, type Environment } from './services/hover';
+import { explainGroupMarkdown, hover, type Environment } from './services/hover';
 import { definition, prepareRename, references, rename, RenameError } from './services/navigation';
 import { documentSymbols } from './services/symbols';
 import { PolicyView } from './services/view';
@@ -195,7 +197,23 @@ export function startPolicyServer(connection: Connection): void {
 
   connection.onCodeAction(guarded('code actions', [], (params) => {
     const view = viewOf(params.textDocument.uri);
-    return view ? quickFixes(view, params.textDocument.uri, params.context.diagnostics) : [];
+    if (!view) return [];
+    const uri = params.textDocument.uri;
+    return [...quickFixes(view, uri, params.context.diagnostics), ...explainActions(view, uri, params.range, params.context.only)];
+  }));
+
+  connection.onRequest(EXPLAIN_ROUTE_REQUEST, guarded('explain route', { markdown: 'The route could not be explained; see the KT Language Server output.' }, (params: ExplainRouteParams): ExplainRouteResult => {
+    let view = viewOf(params.uri);
+    // The explanation document may outlive the editor of its config: read the file as saved then.
+    if (!view && params.uri.startsWith('file:')) {
+      try {
+        view = new PolicyView(analyzePolicy(readFileSync(documentPath(params.uri), 'utf8')));
+      } catch (error) {
+        return { markdown: `Cannot read ${documentPath(params.uri)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.` };
+      }
+    }
+    if (!view) return { markdown: `${params.uri} is not an open policy file.` };
+    return { markdown: explainGroupMarkdown(view, params.group, environmentFor(params.uri)) };
   }));
 
   connection.onShutdown(() => {

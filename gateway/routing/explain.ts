@@ -313,7 +313,8 @@ export function renderExplanation(e: RouteExplanation, format: ExplainFormat): s
   if (e.blocked) out.push(`${bold('Blocked')} (${code(e.blocked.code)}): ${e.blocked.message}`);
   else {
     out.push(`${bold('Pick')}: ${e.pick_reason}`);
-    if (e.order && e.order.length > 1) out.push(`${bold('Order')}: ${e.order.map(code).join(' → ')}`);
+    // Markdown joins adjacent lines into one paragraph.
+    if (e.order && e.order.length > 1) out.push(...(md ? [''] : []), `${bold('Order')}: ${e.order.map(code).join(' → ')}`);
   }
   out.push('', e.moves_on);
   if (e.missing_keys.length) {
