@@ -112,7 +112,7 @@ function sessionFrom(request: ChatRequest, header: string | undefined): RouteExp
 }
 
 /** Whether planRoute would consume its random draw for this group and board. */
-function drawDecides(group: RoutedGroup, regular: RoutedModel[], board: LatencyBoard, session: string | undefined): boolean {
+function drawDecides(group: RoutedGroup, regular: RoutedModel[], session: string | undefined): boolean {
   if (group.strategy === 'weighted') return !(group.session_affinity && session) && regular.length > 1 && weightShares(regular).filter((s) => s > 0).length > 1;
   if (group.strategy === 'latency') return regular.length > 1;
   return false;
@@ -135,7 +135,7 @@ export function explainRoute(config: PolicyConfig, options: ExplainOptions): Rou
   // As the chat handler derives it: affinity groups key by header, user or first message.
   const session = group.session_affinity ? sessionKey(request, options.sessionId) : options.sessionId?.trim() || undefined;
   const regular = group.models.filter((m) => !m.lastResort);
-  const draws = drawDecides(group, regular, board, session);
+  const draws = drawDecides(group, regular, session);
   const random = draws ? options.random : undefined;
   const undecided = draws && random === undefined && group.strategy === 'weighted';
   const plan = planRoute(group, request, { sessionKey: session, latency: board, facts, random: random ?? (() => 0.5), exploration: random ? undefined : 0 });
