@@ -35,6 +35,10 @@ Options:
   --seed N             make the random draws (weighted pick, latency exploration) with this seed
   --state-dir DIR      where the event log is, for latency groups' moving averages
                        (default: .kt/ beside --config)
+  --ollama-fallback MODEL
+                       as the gateway's flag: a local Ollama model as every group's last resort
+                       (the VS Code extension starts the gateway with it by default)
+  --ollama-url URL     Ollama's OpenAI-compatible URL for --ollama-fallback
   --format text|json   text for people (default), json for tools
   -h, --help           show this help
 
@@ -50,6 +54,8 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     session: { type: 'string' },
     seed: { type: 'string' },
     'state-dir': { type: 'string' },
+    'ollama-fallback': { type: 'string' },
+    'ollama-url': { type: 'string' },
     format: { type: 'string' },
   });
   if (isUsageError(args)) return reportUsage(io, args);
@@ -89,6 +95,9 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     env: { ...loadDotEnv(join(dirname(resolve(io.cwd, configPath)), '.env')), ...io.env },
     random: args.values.seed !== undefined ? seededRandom(seed) : undefined,
   };
+  const ollamaModel = stringOption(args.values, 'ollama-fallback');
+  if (ollamaModel) options.ollamaFallback = { model: ollamaModel, baseUrl: stringOption(args.values, 'ollama-url') };
+  else if (stringOption(args.values, 'ollama-url') !== undefined) return reportUsage(io, usageError(COMMAND, '--ollama-url only applies with --ollama-fallback MODEL'));
   if (config.groups.find((g) => g.name === model)?.strategy === 'latency') {
     const stateDir = resolveStateDir({ stateDir: stringOption(args.values, 'state-dir'), config: configPath, cwd: io.cwd, create: false });
     const events = new EventLog({ stateDir, onWarning: (message) => io.err(`${COMMAND}: warning: ${message}\n`) }).query({ limit: LATENCY_EVENTS }).reverse();

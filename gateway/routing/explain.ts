@@ -9,6 +9,7 @@ import {
   DEFAULT_EXPLORATION, costEstimates, knownModelFacts, modelKey, overBudget, planRoute, weightShares,
   type PlanContext, type RoutePlan, type RoutedGroup, type RoutedModel,
 } from './plan';
+import { routedConfig, type OllamaFallback } from './routed-config';
 import { requestedCompletionTokens } from './tokens';
 
 export interface ExplainOptions {
@@ -22,6 +23,8 @@ export interface ExplainOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Moving averages for latency groups, and where they came from (e.g. "42 events in .kt"). */
   latency?: { board: LatencyBoard; source: string };
+  /** The gateway's --ollama-fallback: an Ollama model appended as every group's last resort. */
+  ollamaFallback?: OllamaFallback;
   /** A seeded draw: with it, random choices are made as the gateway would make them with that draw. */
   random?: () => number;
   facts?: PlanContext['facts'];
@@ -33,6 +36,8 @@ export interface ExplainedModel {
   model: string;
   tag: string | null;
   timeout_ms: number | null;
+  /** Appended by --ollama-fallback: tried after every other model, whatever the strategy. */
+  last_resort: boolean;
   weight: number | null;
   /** Weighted groups: percent of the draw. */
   share_pct: number | null;
@@ -119,15 +124,15 @@ function drawDecides(group: RoutedGroup, regular: RoutedModel[], session: string
 }
 
 export function explainRoute(config: PolicyConfig, options: ExplainOptions): RouteExplanation | ExplainError {
-  const source = config.groups.find((g) => g.name === options.model);
-  if (!source) {
+  const routed = routedConfig(config, options.ollamaFallback);
+  const group = routed.groups.find((g) => g.name === options.model);
+  if (!group) {
     const names = config.groups.map((g) => g.name);
     return {
       error: 'not_a_group',
       message: `"${options.model}" is not a model group of this config${names.length ? ` (groups: ${names.join(', ')})` : ' (it has none)'}. A "<provider-id>/<model>" or physical model name is sent directly to its target, without routing.`,
     };
   }
-  const group: RoutedGroup = { ...source, models: source.models.map((m) => ({ ...m })) };
   const isDefault = options.request === undefined;
   const request = options.request ?? defaultRequest(options.model);
   const facts = options.facts ?? knownModelFacts;
@@ -144,7 +149,7 @@ export function explainRoute(config: PolicyConfig, options: ExplainOptions): Rou
 
   const shares = group.strategy === 'weighted' ? weightShares(group.models) : [];
   const estimates = group.strategy === 'cost' ? costEstimates(regular, request, facts) : [];
-  const targets = new Map(config.targets.map((t) => [t.id, t]));
+  const targets = new Map(routed.targets.map((t) => [t.id, t]));
   const models: ExplainedModel[] = group.models.map((m, i) => {
     const target = targets.get(m.provider);
     const e = estimates.find((x) => x.model === m);
@@ -158,6 +163,7 @@ export function explainRoute(config: PolicyConfig, options: ExplainOptions): Rou
       model: m.model,
       tag: m.tag ?? null,
       timeout_ms: m.timeout_ms ?? null,
+      last_resort: m.lastResort === true,
       weight: m.weight ?? null,
       share_pct: group.strategy === 'weighted' ? round(shares[i] * 100, 2) : null,
       estimate: e
@@ -256,6 +262,8 @@ function round(value: number, digits: number): number {
 
 export type ExplainFormat = 'text' | 'markdown';
 
+const LAST_RESORT = ' (last resort, added by --ollama-fallback)';
+
 const SESSION_FROM = { 'x-session-id': 'the x-session-id header', user: "the request's user", 'first user message': 'a hash of the first user message' } as const;
 
 function usd(n: number | null): string {
@@ -280,22 +288,24 @@ export function renderExplanation(e: RouteExplanation, format: ExplainFormat): s
       : `${e.request.messages} message${e.request.messages === 1 ? '' : 's'}, ${e.request.completion_tokens} completion tokens${e.request.max_tokens_set ? '' : ' assumed (no max_tokens)'}`;
     out.push(`Request: ${req}.`, '');
   }
+  // The strategy ranks the group's own models; the Ollama last resort only ever comes after them.
+  const own = e.models.filter((m) => !m.last_resort);
   switch (e.strategy) {
     case 'weighted':
     {
-      const tags = e.models.some((m) => m.tag);
-      out.push(...table(['model', 'weight', 'share', ...(tags ? ['tag'] : [])], e.models.map((m) => [m.id, m.weight === null ? '—' : String(m.weight), `${m.share_pct}%`, ...(tags ? [m.tag ?? '—'] : [])])));
+      const tags = own.some((m) => m.tag);
+      out.push(...table(['model', 'weight', 'share', ...(tags ? ['tag'] : [])], own.map((m) => [m.id, m.weight === null ? '—' : String(m.weight), `${m.share_pct}%`, ...(tags ? [m.tag ?? '—'] : [])])));
       if (e.session.affinity) out.push('', e.session.key ? `Session key from ${SESSION_FROM[e.session.from ?? 'first user message']}: ${code(e.session.key)}.` : 'No session key (no x-session-id, user or user message): the draw is random.');
       break;
     }
     case 'fallback': {
-      e.models.forEach((m, i) => out.push(`${i + 1}. ${code(m.id)} — ${m.timeout_ms !== null ? `timeout ${m.timeout_ms} ms` : 'no timeout_ms: waits as long as the upstream takes'}`));
+      e.models.forEach((m, i) => out.push(`${i + 1}. ${code(m.id)} — ${m.timeout_ms !== null ? `timeout ${m.timeout_ms} ms` : 'no timeout_ms: waits as long as the upstream takes'}${m.last_resort ? LAST_RESORT : ''}`));
       const timeouts = e.models.map((m) => m.timeout_ms);
       if (e.models.length > 1 && timeouts.every((t) => t !== null)) out.push('', `Worst case before the last model answers: ${timeouts.reduce((a, t) => a! + t!, 0)} ms of timeouts.`);
       break;
     }
     case 'cost':
-      out.push(...table(['model', 'prompt', 'completion', 'per 1k in', 'per 1k out', 'est. cost', 'verdict'], e.models.map((m) => [
+      out.push(...table(['model', 'prompt', 'completion', 'per 1k in', 'per 1k out', 'est. cost', 'verdict'], own.map((m) => [
         m.id,
         m.estimate ? `~${m.estimate.prompt_tokens}` : '—',
         m.estimate ? String(m.estimate.completion_tokens) : '—',
@@ -306,9 +316,11 @@ export function renderExplanation(e: RouteExplanation, format: ExplainFormat): s
       ])));
       break;
     case 'latency':
-      out.push(...table(['model', 'moving avg TTFB', 'samples'], e.models.map((m) => [m.id, m.latency ? `${m.latency.ewma_ms} ms` : 'cold', String(m.latency?.samples ?? 0)])));
+      out.push(...table(['model', 'moving avg TTFB', 'samples'], own.map((m) => [m.id, m.latency ? `${m.latency.ewma_ms} ms` : 'cold', String(m.latency?.samples ?? 0)])));
       break;
   }
+  const lastResort = e.strategy !== 'fallback' ? e.models.find((m) => m.last_resort) : undefined;
+  if (lastResort) out.push('', `Then ${code(lastResort.id)}${LAST_RESORT}, timeout ${lastResort.timeout_ms} ms.`);
   out.push('');
   if (e.blocked) out.push(`${bold('Blocked')} (${code(e.blocked.code)}): ${e.blocked.message}`);
   else {

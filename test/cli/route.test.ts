@@ -151,6 +151,14 @@ model_groups:
   assert.ok(!text.out.includes('sk-openai-secret') && !r.out.includes('sk-ant-from-dotenv'));
 });
 
+test('--ollama-fallback appends the local model as the gateway does; a group with its own Ollama model keeps it', async () => {
+  const r = await explain(['--config', EXAMPLE, '--model', 'quick', '--ollama-fallback', 'qwen2.5', '--format', 'json']);
+  const e = JSON.parse(r.out) as RouteExplanation;
+  assert.deepEqual(e.order, ['primary/mock-fast', 'backup/mock-steady', 'local-ollama/qwen2.5']);
+  const chain = await explain(['--config', EXAMPLE, '--model', 'reliable-chat', '--ollama-fallback', 'qwen2.5', '--format', 'json']);
+  assert.deepEqual((JSON.parse(chain.out) as RouteExplanation).order, ['flaky/mock-flaky', 'backup/mock-steady', 'local-ollama/llama3.1']);
+});
+
 test('not a model group, or a config with errors: exit 1 with one line saying why', async (t) => {
   const unknown = await explain(['--config', EXAMPLE, '--model', 'primary/mock-fast']);
   assert.equal(unknown.code, 1);
@@ -172,6 +180,7 @@ test('usage errors exit 2 with one line', async (t) => {
   assertUsage(await explain(['--config', EXAMPLE, '--model', 'fast-chat', '--seed=-1']), /--seed must be a whole number from 0 to 4294967295, got '-1'/);
   assertUsage(await explain(['--config', EXAMPLE, '--model', 'fast-chat', '--seed', '-1']), /option '--seed' needs a value; for a value starting with '-', write --seed=VALUE/);
   assertUsage(await explain(['--config', EXAMPLE, '--modle', 'fast-chat']), /unknown option '--modle' \(did you mean --model\?\)/);
+  assertUsage(await explain(['--config', EXAMPLE, '--model', 'fast-chat', '--ollama-url', 'http://x:11434/v1']), /--ollama-url only applies with --ollama-fallback MODEL/);
   const dir = tempDir(t);
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, '{"messages": []}');

@@ -1,5 +1,6 @@
 // Property: over many generated configs, requests, sessions and seeds, `kt route explain` names the model
-// the gateway's own path (lint → RoutingTable → session key as the chat handler derives it → planRoute)
+// the gateway's own path (lint → RoutingTable, with or without --ollama-fallback → session key as the chat
+// handler derives it → planRoute)
 // sends the request to first, in the same order.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -56,6 +57,8 @@ const caseArb = fc.record({
   maxTokens: fc.option(fc.integer({ min: 1, max: 4000 }), { nil: undefined }),
   header: fc.option(fc.string({ maxLength: 12 }), { nil: undefined }),
   seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+  // As `kt gateway start --ollama-fallback MODEL` (the extension's default).
+  ollama: fc.option(fc.constantFrom('llama3.1', 'qwen2.5'), { nil: undefined }),
   // Past attempts for latency groups: [model index, outcome, latency].
   history: fc.array(fc.tuple(fc.nat(3), fc.constantFrom('success', 'error', 'timeout', 'aborted'), fc.integer({ min: 1, max: 9000 })), { maxLength: 12 }),
 });
@@ -105,7 +108,8 @@ test('explain picks the model (and order) the gateway planner picks, for the sam
       });
 
       // The gateway's path, as chat.ts takes it.
-      const table = new RoutingTable(analysis.config, pools, env);
+      const ollama = c.ollama ? { model: c.ollama } : undefined;
+      const table = new RoutingTable(analysis.config, pools, env, ollama);
       const resolution = table.resolve('g');
       assert.equal(resolution.kind, 'group');
       if (resolution.kind !== 'group') return;
@@ -113,7 +117,7 @@ test('explain picks the model (and order) the gateway planner picks, for the sam
       const plan = planRoute(resolution.group, request, { sessionKey: session, latency: replayAttempts(events), facts: knownModelFacts, random: seededRandom(c.seed) });
 
       const explained = explainRoute(analysis.config, {
-        model: 'g', request, sessionId: c.header, env, random: seededRandom(c.seed), latency: { board: replayAttempts(events), source: 'generated' },
+        model: 'g', request, sessionId: c.header, env, random: seededRandom(c.seed), latency: { board: replayAttempts(events), source: 'generated' }, ollamaFallback: ollama,
       });
       assert.ok(!('error' in explained));
       assert.equal(explained.pick, plan.blocked ? null : modelKey(plan.order[0]));

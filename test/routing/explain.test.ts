@@ -233,3 +233,19 @@ test('markdown uses tables and code spans; text aligns columns', () => {
   assert.match(text, /^fast-chat · model group, strategy weighted/);
   assert.match(text, /  openai\/gpt-4o-mini\s+70\s+70%\s+control\n/);
 });
+
+test('--ollama-fallback: the local model is the last resort after the strategy\'s own order, as the gateway appends it', () => {
+  const cfg = config(COST);
+  const e = explain(cfg, { model: 'cheap', ollamaFallback: { model: 'llama3.1' } });
+  assert.deepEqual(e.order, ['openai/gpt-4o-mini', 'anthropic/claude-3-5-haiku', 'local/llama3.1']);
+  const last = e.models.at(-1)!;
+  assert.deepEqual([last.id, last.last_resort, last.timeout_ms, last.tag, last.estimate], ['local/llama3.1', true, 30000, 'ollama-fallback', null]);
+  const text = renderExplanation(e, 'text');
+  assert.match(text, /Then local\/llama3\.1 \(last resort, added by --ollama-fallback\), timeout 30000 ms\./);
+  assert.doesNotMatch(text.split('Then')[0], /local\/llama3\.1/, 'not a row of the cost table');
+  // No Ollama target in the config: the gateway adds local-ollama; a group with an Ollama model keeps its own.
+  const weighted = explain(config(WEIGHTED), { model: 'fast-chat', ollamaFallback: { model: 'qwen2.5' }, random: seededRandom(1) });
+  assert.equal(weighted.order!.at(-1), 'local/qwen2.5');
+  const own = explain(config(`  - name: l\n    models:\n      - provider: local\n        model: llama3.1\n`), { model: 'l', ollamaFallback: { model: 'qwen2.5' } });
+  assert.deepEqual(own.order, ['local/llama3.1']);
+});
