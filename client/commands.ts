@@ -1,12 +1,14 @@
 // Every command as name → factory(ctx); extension.ts registers them all.
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
+import { EXPLAIN_ROUTE_COMMAND } from '../server/protocol';
 import type { Ctx } from './ctx';
 import { eventAsCurl } from './events/event-curl';
 import { DEFAULT_TRY_PROMPT, tryGroup } from './events/try-it';
 import { UNTAGGED, type EventsNode } from './events/events-tree-model';
 import { isValidEnvName, keyEnvNames } from './policy/policy-files';
 import { eventUri } from './views/event-document';
+import { explainUri } from './views/explain-document';
 
 type Factory = (ctx: Ctx) => (...args: any[]) => unknown;
 
@@ -204,6 +206,16 @@ export const commands: Record<string, Factory> = {
   },
 
   'kt.dashboard.open': (ctx) => () => ctx.openDashboard(),
+
+  // The language server's "Explain route…" code action passes the policy file's URI and the group.
+  [EXPLAIN_ROUTE_COMMAND]: () => async (policyUri?: unknown, group?: unknown) => {
+    if (typeof policyUri !== 'string' || typeof group !== 'string') {
+      void vscode.window.showInformationMessage('KT: put the cursor in a model group of a policy file and pick "Explain route…" from its code actions (Ctrl+.).');
+      return;
+    }
+    const doc = await vscode.workspace.openTextDocument(explainUri(policyUri, group));
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+  },
 
   'kt.gateway.showActions': (ctx) => async () => {
     const kind = ctx.gateway.state.kind;

@@ -18,9 +18,12 @@ import { providerKeyEnv } from './policy/policy-files';
 import { runPolicyLint, type KtRuntime } from './policy/lint-runner';
 import { EventsTreeProvider } from './views/events-tree';
 import { EVENT_SCHEME, EventDocumentProvider } from './views/event-document';
+import { EXPLAIN_SCHEME } from './explain/explain-target';
+import { ExplainDocumentProvider } from './views/explain-document';
 import { GatewayStatusBar } from './views/status-bar';
 import {
-  DEFAULT_POLICY_GLOBS, LIVE_EVENTS_NOTIFICATION, LIVE_STATE_NOTIFICATION, type LiveEventsParams, type LiveStateParams, type PolicyServerOptions,
+  DEFAULT_POLICY_GLOBS, EXPLAIN_ROUTE_REQUEST, LIVE_EVENTS_NOTIFICATION, LIVE_STATE_NOTIFICATION, type ExplainRouteParams, type ExplainRouteResult,
+  type LiveEventsParams, type LiveStateParams, type PolicyServerOptions,
 } from '../server/protocol';
 import type { DecisionEvent } from '../gateway/events/decision-event';
 
@@ -39,6 +42,7 @@ export class Ctx implements vscode.Disposable {
   readonly recent = new RecentEvents(10_000);
   readonly gateway: LocalGateway;
   private readonly statusBar = new GatewayStatusBar();
+  private readonly explanations = new ExplainDocumentProvider((params) => this.explainRoute(params));
   private readonly subscriptions: vscode.Disposable[] = [];
   private client: LanguageClient | undefined;
   private feed: EventFeed | undefined;
@@ -65,6 +69,9 @@ export class Ctx implements vscode.Disposable {
       this.lintDiagnostics,
       this.statusBar,
       vscode.workspace.registerTextDocumentContentProvider(EVENT_SCHEME, new EventDocumentProvider(this.model)),
+      this.explanations,
+      vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, this.explanations),
+      vscode.workspace.onDidChangeTextDocument((e) => this.explanations.sourceChanged(e.document.uri.toString())),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
       // An opened policy file is linted live by the language server; drop the batch result to avoid doubles.
       vscode.workspace.onDidOpenTextDocument((doc) => this.lintDiagnostics.delete(doc.uri)),
@@ -124,6 +131,12 @@ export class Ctx implements vscode.Disposable {
       this.log.appendLine(`[kt] language server failed to start: ${(err as Error).message}`);
       void vscode.window.showErrorMessage(`KT: the policy language server did not start: ${(err as Error).message}`);
     }
+  }
+
+  /** The language server's explanation of a model group's route (the "Explain route…" document). */
+  async explainRoute(params: ExplainRouteParams): Promise<ExplainRouteResult> {
+    if (!this.client?.isRunning()) return { markdown: 'The KT policy language server is not running, so the route cannot be explained. See the "KT Language Server" output.' };
+    return this.client.sendRequest<ExplainRouteResult>(EXPLAIN_ROUTE_REQUEST, params);
   }
 
   private async restartLanguageClient(): Promise<void> {

@@ -1,5 +1,6 @@
 // Protocol wiring only: documents, debounce, a parse cache per document version, and handlers that
 // forward to the pure services. A failing handler logs and answers empty; the server keeps running.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   CodeActionKind, CodeLensRefreshRequest, DidChangeConfigurationNotification, InlayHintRefreshRequest, ResponseError, ErrorCodes, TextDocumentSyncKind, TextDocuments,
@@ -10,12 +11,14 @@ import { analyzePolicy } from '../gateway/policy/analyze';
 import { loadDotEnv } from '../gateway/policy/dotenv';
 import { documentPath, globsFrom, PolicyFileFilter } from './policy-files';
 import {
-  DEFAULT_DEBOUNCE_MS, LIVE_EVENTS_NOTIFICATION, LIVE_STATE_NOTIFICATION, type LiveEventsParams, type LiveStateParams, type PolicyServerOptions,
+  DEFAULT_DEBOUNCE_MS, EXPLAIN_ROUTE_REQUEST, LIVE_EVENTS_NOTIFICATION, LIVE_STATE_NOTIFICATION, type ExplainRouteParams, type ExplainRouteResult,
+  type LiveEventsParams, type LiveStateParams, type PolicyServerOptions,
 } from './protocol';
 import { quickFixes } from './services/code-actions';
+import { explainActions } from './services/explain';
 import { complete } from './services/completion';
 import { diagnosticsOf } from './services/diagnostics';
-import { hover, type Environment } from './services/hover';
+import { explainGroupMarkdown, hover, type Environment } from './services/hover';
 import { liveCodeLenses, liveInlayHints, type LiveView } from './services/live-lenses';
 import { LiveStats } from './services/live-stats';
 import { definition, prepareRename, references, rename, RenameError } from './services/navigation';
@@ -212,7 +215,23 @@ export function startPolicyServer(connection: Connection): void {
 
   connection.onCodeAction(guarded('code actions', [], (params) => {
     const view = viewOf(params.textDocument.uri);
-    return view ? quickFixes(view, params.textDocument.uri, params.context.diagnostics) : [];
+    if (!view) return [];
+    const uri = params.textDocument.uri;
+    return [...quickFixes(view, uri, params.context.diagnostics), ...explainActions(view, uri, params.range, params.context.only)];
+  }));
+
+  connection.onRequest(EXPLAIN_ROUTE_REQUEST, guarded('explain route', { markdown: 'The route could not be explained; see the KT Language Server output.' }, (params: ExplainRouteParams): ExplainRouteResult => {
+    let view = viewOf(params.uri);
+    // The explanation document may outlive the editor of its config: read the file as saved then.
+    if (!view && params.uri.startsWith('file:')) {
+      try {
+        view = new PolicyView(analyzePolicy(readFileSync(documentPath(params.uri), 'utf8')));
+      } catch (error) {
+        return { markdown: `Cannot read ${documentPath(params.uri)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.` };
+      }
+    }
+    if (!view) return { markdown: `${params.uri} is not an open policy file.` };
+    return { markdown: explainGroupMarkdown(view, params.group, environmentFor(params.uri)) };
   }));
 
   // Live stats: lenses and hints are asked again at most every REFRESH_MS, however fast events come.

@@ -43,3 +43,17 @@ export interface LiveStateParams {
 /** Client commands the server's code lenses invoke. */
 export const TRY_IT_COMMAND = 'kt.group.tryIt';
 export const SHOW_GROUP_EVENTS_COMMAND = 'kt.events.showGroup';
+
+/** Request `kt/explainRoute`: the route explanation of a model group, as markdown (`kt route explain`). */
+export const EXPLAIN_ROUTE_REQUEST = 'kt/explainRoute';
+export interface ExplainRouteParams {
+  /** The policy document. */
+  uri: string;
+  group: string;
+}
+export interface ExplainRouteResult {
+  markdown: string;
+}
+
+/** The client command the "Explain route…" code action runs, with arguments [uri, group]. */
+export const EXPLAIN_ROUTE_COMMAND = 'kt.route.explain';

@@ -78,6 +78,10 @@ function describeParseError(error: Error & { code?: string }, known: string[]): 
       return `unknown option '${quoted}'${guess ? ` (did you mean --${guess}?)` : ''}`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (/argument is ambiguous/.test(error.message)) {
+        const flag = quoted.split(' ')[0];
+        return `option '${flag}' needs a value; for a value starting with '-', write ${flag}=VALUE`;
+      }
       return /argument missing/.test(error.message)
         ? `option '${quoted.split(' ')[0]}' needs a value`
         : `option '${quoted.split(' ')[0]}' takes no value`;

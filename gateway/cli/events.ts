@@ -6,8 +6,8 @@ import { EventLog } from '../events/event-log';
 import { isFilterError, matchesFilters, parseFilters, type EventFilter } from '../events/filter';
 import { followEventLog, type LiveFeed } from '../events/follow';
 import { fetchEvents, openEventStream, type GatewayTarget } from '../events/gateway-client';
-import { STATS_DIMENSIONS, computeStats } from '../events/stats';
-import { EVENT_COLUMNS, EVENT_COLUMN_MINIMUMS, columnWidths, renderHeader, renderRow, renderTable, statsColumns } from '../events/table';
+import { MIN_ARM_REQUESTS, STATS_DIMENSIONS, compareArms, computeStats } from '../events/stats';
+import { COMPARISON_COLUMNS, EVENT_COLUMNS, EVENT_COLUMN_MINIMUMS, columnWidths, renderHeader, renderRow, renderTable, statsColumns } from '../events/table';
 import { resolveStateDir } from '../state-dir';
 import {
   choiceOption, intOption, isUsageError, listOption, parseCommandArgs, processIO, reportUsage, stringOption, usageError,
@@ -62,13 +62,17 @@ const STATS_HELP = `Usage: kt events stats [options]
 
 Per bucket: count, p50/p95 latency, average tokens, block rate, error rate, fallback rate (share of
 requests that needed a fallback) and total actual cost: the guide's A/B comparison in one command.
+With --by tag, each arm is also compared with the baseline ("control", else the largest arm): the
+difference in mean latency and cost per allowed request with its 95% confidence interval (Welch's t),
+or "too few requests to tell" while an arm has fewer than ${MIN_ARM_REQUESTS}.
 
 Options:
   --by tag|model|resolved_model|provider
                       Bucket by this field (default model: the model group, else the requested model)
   --filter K=V        Only these events; same syntax as 'kt events tail --help'; repeatable
   --limit N           Look at the newest N events (default ${MAX_LIMIT}, at most ${MAX_LIMIT})
-  --output json|table json: {"by", "events", "buckets": [...]}, rates in percent; table (default)
+  --output json|table json: {"by", "events", "buckets": [...]} (and "comparisons" with --by tag),
+                      rates in percent; table (default)
 ${SOURCE_HELP}
   -h, --help          Show this help
 
@@ -195,9 +199,16 @@ async function stats(argv: string[], io: CliIO): Promise<number> {
   const events = await query(source as EventsSource, filterTexts, filters, limit as number);
   if ('error' in events) return fail(io, command, events.error);
   const buckets = computeStats(events, by as (typeof STATS_DIMENSIONS)[number]);
-  if (output === 'json') io.out(`${JSON.stringify({ by, events: events.length, buckets }, null, 2)}\n`);
+  // Tags are A/B arms: say whether the arms differ, with the uncertainty, not only their averages.
+  const comparisons = by === 'tag' ? compareArms(events) : undefined;
+  if (output === 'json') io.out(`${JSON.stringify({ by, events: events.length, buckets, ...(comparisons ? { comparisons } : {}) }, null, 2)}\n`);
   else if (events.length === 0) io.out(`${nothingFound(source as EventsSource, filterTexts)}\n`);
-  else io.out(`${renderTable(statsColumns(by as string), buckets)}\n${events.length} events${events.length === limit ? ` (the newest ${limit}; see --limit)` : ''}\n`);
+  else {
+    io.out(`${renderTable(statsColumns(by as string), buckets)}\n${events.length} events${events.length === limit ? ` (the newest ${limit}; see --limit)` : ''}\n`);
+    if (comparisons?.length) {
+      io.out(`\nA/B: each arm against ${comparisons[0].baseline}, allowed requests only, 95% Welch t interval of the mean difference per request\n${renderTable(COMPARISON_COLUMNS, comparisons)}`);
+    }
+  }
   return 0;
 }
 

@@ -10,6 +10,7 @@ Usage: kt <command> [options]
 Commands:
   policy lint --file FILE        check a policy-config.yaml (KT001–KT115)
   gateway start --config FILE    run the OpenAI-compatible routing gateway
+  route explain --config FILE    what the gateway would do with a request, without sending it
   events tail | stats            query decision events
   keys create | list | revoke    manage gateway keys
   audit verify                   check the audit log's hash chain
@@ -22,6 +23,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, Record<string, Command> | Command> = {
   policy: { lint: (argv) => runLint(argv) },
   gateway: { start: async (argv) => (await import('./gateway-start')).run(argv) },
+  route: { explain: async (argv) => (await import('./route')).run(argv) },
   events: async (argv) => (await import('./events')).run(argv),
   keys: async (argv) => (await import('./keys')).run(argv),
   audit: async (argv) => (await import('./audit')).run(argv),

@@ -1,6 +1,6 @@
 // Aligned text tables for people: `kt events tail --output table`, `kt events stats`, `kt keys list`.
 import type { DecisionEvent } from './decision-event';
-import type { BucketStats } from './stats';
+import type { ArmComparison, BucketStats } from './stats';
 
 export interface Column<T> {
   header: string;
@@ -68,3 +68,17 @@ export function statsColumns(by: string): Column<BucketStats>[] {
     { header: 'COST', value: (b) => formatCost(b.total_cost_usd), right: true },
   ];
 }
+
+function signed(value: number, metric: ArmComparison['metric']): string {
+  const sign = value > 0 ? '+' : value < 0 ? '-' : '';
+  return metric === 'latency_ms' ? `${sign}${+Math.abs(value).toFixed(1)} ms` : `${sign}$${+Math.abs(value).toPrecision(3)}`;
+}
+
+/** `kt events stats --by tag`: each arm against the baseline, with the 95% interval of the difference. */
+export const COMPARISON_COLUMNS: Column<ArmComparison>[] = [
+  { header: 'METRIC', value: (c) => (c.metric === 'latency_ms' ? 'latency' : 'cost') },
+  { header: 'ARM - BASELINE', value: (c) => `${c.arm} - ${c.baseline}` },
+  { header: 'DIFFERENCE', value: (c) => (c.difference === null ? '-' : signed(c.difference, c.metric)), right: true },
+  { header: '95% CI', value: (c) => (c.ci95 ? `${signed(c.ci95[0], c.metric)} to ${signed(c.ci95[1], c.metric)}` : '-'), right: true },
+  { header: 'VERDICT', value: (c) => c.verdict },
+];

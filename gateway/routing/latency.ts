@@ -26,3 +26,18 @@ export class LatencyBoard {
     return this.byModel.get(modelKey);
   }
 }
+
+/**
+ * The board a gateway would hold after the attempts of these events (oldest first), recorded as
+ * runAttempts records them: a success by its time, a failure as slow, an aborted attempt not at all.
+ */
+export function replayAttempts(events: Iterable<{ attempts?: ReadonlyArray<{ provider: string; model: string; outcome: string; latency_ms: number }> }>, board = new LatencyBoard()): LatencyBoard {
+  for (const event of events) {
+    for (const a of event.attempts ?? []) {
+      const key = `${a.provider}/${a.model}`;
+      if (a.outcome === 'success') board.record(key, a.latency_ms);
+      else if (a.outcome === 'error' || a.outcome === 'timeout') board.recordFailure(key, a.latency_ms);
+    }
+  }
+  return board;
+}

@@ -1,4 +1,5 @@
 // Strategy decisions as pure functions: given a group and a request, the order in which models are tried.
+import { knownModel } from '../policy/known-models';
 import type { GroupModel, ModelGroup } from '../policy/types';
 import type { ChatRequest } from '../providers/provider';
 import { rendezvousRank } from './affinity';
@@ -41,6 +42,15 @@ export interface PlanContext {
 
 export const modelKey = (m: Pick<GroupModel, 'provider' | 'model'>): string => `${m.provider}/${m.model}`;
 
+/** Share of latency-group requests that explore a slower model when the context sets none. */
+export const DEFAULT_EXPLORATION = 0.05;
+
+/** List price and context window of a well-known model: what cost routing uses when the config sets none. */
+export function knownModelFacts(m: Pick<GroupModel, 'model'>): ModelFacts | undefined {
+  const known = knownModel(m.model);
+  return known ? { inputPer1k: known.inputPer1k, outputPer1k: known.outputPer1k, contextWindow: known.contextWindow } : undefined;
+}
+
 export function planRoute(group: RoutedGroup, request: ChatRequest, ctx: PlanContext): RoutePlan {
   // Plain loops, no closures: this runs before every upstream request, usually on a cold CPU cache.
   const regular: RoutedModel[] = [];
@@ -56,7 +66,7 @@ export function planRoute(group: RoutedGroup, request: ChatRequest, ctx: PlanCon
       plan = planCost(group, regular, request, ctx);
       break;
     case 'latency':
-      plan = { order: planLatency(regular, ctx.latency, random, ctx.exploration ?? 0.05), skipped: [], estimatedCostUsd: null };
+      plan = { order: planLatency(regular, ctx.latency, random, ctx.exploration ?? DEFAULT_EXPLORATION), skipped: [], estimatedCostUsd: null };
       break;
     default:
       plan = { order: planWeighted(group, regular, random, ctx.sessionKey), skipped: [], estimatedCostUsd: null };
@@ -67,6 +77,19 @@ export function planRoute(group: RoutedGroup, request: ChatRequest, ctx: PlanCon
 
 function weightOf(m: RoutedModel, count: number): number {
   return m.weight ?? (count === 1 ? 100 : 0);
+}
+
+/** Each model's share (0–1) of a weighted group's random draw; the Ollama last resort takes none. */
+export function weightShares(models: readonly RoutedModel[]): number[] {
+  const regular = models.filter((m) => !m.lastResort);
+  let total = 0;
+  for (const m of regular) total += weightOf(m, regular.length);
+  return models.map((m) => {
+    if (m.lastResort) return 0;
+    // All weights zero: the draw is skipped and the first model is always picked.
+    if (total <= 0) return regular.indexOf(m) === 0 ? 1 : 0;
+    return weightOf(m, regular.length) / total;
+  });
 }
 
 function planWeighted(group: RoutedGroup, models: RoutedModel[], random: () => number, session?: string): RoutedModel[] {
@@ -106,31 +129,59 @@ function planLatency(models: RoutedModel[], board: LatencyBoard, random: () => n
   return [...cold, ...warm];
 }
 
+/** What a cost group knows about one model for a request, before the budget is applied. */
+export interface CostEstimate {
+  model: RoutedModel;
+  promptTokens: number;
+  completionTokens: number;
+  inputPer1k?: number;
+  outputPer1k?: number;
+  contextWindow?: number;
+  /** null when the model is out before pricing (context window, no price). */
+  costUsd: number | null;
+  /** Why the model cannot take the request regardless of budget. */
+  excluded?: string;
+}
+
+/** Per-model estimates in group order: the numbers planCost decides on, also shown by `kt route explain`. */
+export function costEstimates(models: readonly RoutedModel[], request: ChatRequest, facts?: PlanContext['facts']): CostEstimate[] {
+  const completion = requestedCompletionTokens(request);
+  const out: CostEstimate[] = [];
+  for (const m of models) {
+    const known = facts?.(m);
+    const perIn = m.cost_per_1k_input ?? known?.inputPer1k;
+    const perOut = m.cost_per_1k_output ?? known?.outputPer1k;
+    const prompt = estimatePromptTokens(request, m.model);
+    const window = m.max_input_tokens ?? known?.contextWindow;
+    const estimate: CostEstimate = { model: m, promptTokens: prompt, completionTokens: completion, inputPer1k: perIn, outputPer1k: perOut, contextWindow: window, costUsd: null };
+    if (window !== undefined && prompt > window) estimate.excluded = `prompt of ~${prompt} tokens exceeds max_input_tokens ${window}`;
+    else if (perIn === undefined || perOut === undefined) estimate.excluded = 'no price configured or known';
+    else estimate.costUsd = costUsd(prompt, completion, perIn, perOut);
+    out.push(estimate);
+  }
+  return out;
+}
+
+export function overBudget(costUsd: number, budget: number | undefined): string {
+  return `estimated $${costUsd.toFixed(6)} exceeds budget $${budget}`;
+}
+
 function planCost(group: RoutedGroup, models: RoutedModel[], request: ChatRequest, ctx: PlanContext): RoutePlan {
   const completion = requestedCompletionTokens(request);
   const skipped: SkippedModel[] = [];
   const priced: Array<{ m: RoutedModel; cost: number; prompt: number }> = [];
-  for (const m of models) {
-    const facts = ctx.facts?.(m);
-    const perIn = m.cost_per_1k_input ?? facts?.inputPer1k;
-    const perOut = m.cost_per_1k_output ?? facts?.outputPer1k;
-    const prompt = estimatePromptTokens(request, m.model);
-    const window = m.max_input_tokens ?? facts?.contextWindow;
-    if (window !== undefined && prompt > window) {
-      skipped.push({ provider: m.provider, model: m.model, reason: `prompt of ~${prompt} tokens exceeds max_input_tokens ${window}` });
+  for (const e of costEstimates(models, request, ctx.facts)) {
+    if (e.excluded !== undefined || e.costUsd === null) {
+      skipped.push({ provider: e.model.provider, model: e.model.model, reason: e.excluded ?? 'no price configured or known' });
       continue;
     }
-    if (perIn === undefined || perOut === undefined) {
-      skipped.push({ provider: m.provider, model: m.model, reason: 'no price configured or known' });
-      continue;
-    }
-    priced.push({ m, cost: costUsd(prompt, completion, perIn, perOut), prompt });
+    priced.push({ m: e.model, cost: e.costUsd, prompt: e.promptTokens });
   }
   priced.sort((a, b) => a.cost - b.cost);
   const budget = group.budget_per_request_usd;
   const within = budget === undefined ? priced : priced.filter((p) => p.cost <= budget);
   for (const p of priced) {
-    if (!within.includes(p)) skipped.push({ provider: p.m.provider, model: p.m.model, reason: `estimated $${p.cost.toFixed(6)} exceeds budget $${budget}` });
+    if (!within.includes(p)) skipped.push({ provider: p.m.provider, model: p.m.model, reason: overBudget(p.cost, budget) });
   }
   if (within.length === 0) {
     const cheapest = priced[0];

@@ -5,6 +5,9 @@ import type { PolicyConfig, ProviderTarget } from '../policy/types';
 import { createDispatcher } from '../providers/upstream';
 import { needsApiKey } from '../policy/provider-type';
 import type { RoutedGroup, RoutedModel } from '../routing/plan';
+import { routedConfig, type OllamaFallback } from '../routing/routed-config';
+
+export { OLLAMA_FALLBACK_TIMEOUT_MS, type OllamaFallback } from '../routing/routed-config';
 
 export interface RoutedTarget extends ProviderTarget {
   dispatcher: Dispatcher;
@@ -41,13 +44,6 @@ export class DispatcherCache {
   }
 }
 
-export interface OllamaFallback {
-  model: string;
-  baseUrl?: string;
-}
-
-export const OLLAMA_FALLBACK_TIMEOUT_MS = 30000;
-
 export class RoutingTable {
   readonly targets = new Map<string, RoutedTarget>();
   readonly groups = new Map<string, RoutedGroup>();
@@ -55,24 +51,11 @@ export class RoutingTable {
   private readonly physical = new Map<string, Array<{ target: RoutedTarget; model: RoutedModel }>>();
 
   constructor(readonly config: PolicyConfig, pools: DispatcherCache, private readonly env: Record<string, string | undefined>, ollama?: OllamaFallback) {
-    for (const t of config.targets) this.targets.set(t.id, { ...t, dispatcher: pools.get(t) });
-    let ollamaTarget: RoutedTarget | undefined;
-    if (ollama) {
-      ollamaTarget = [...this.targets.values()].find((t) => t.type === 'ollama');
-      if (!ollamaTarget) {
-        const t: ProviderTarget = { id: 'local-ollama', type: 'ollama', baseUrl: ollama.baseUrl ?? 'http://localhost:11434/v1' };
-        ollamaTarget = { ...t, dispatcher: pools.get(t) };
-        this.targets.set(t.id, ollamaTarget);
-      }
-    }
-    for (const g of config.groups) {
-      const models: RoutedModel[] = g.models.map((m) => ({ ...m }));
-      const hasOllama = models.some((m) => this.targets.get(m.provider)?.type === 'ollama');
-      if (ollamaTarget && ollama && !hasOllama) {
-        models.push({ provider: ollamaTarget.id, model: ollama.model, timeout_ms: OLLAMA_FALLBACK_TIMEOUT_MS, lastResort: true, tag: 'ollama-fallback' });
-      }
-      this.groups.set(g.name, { ...g, models });
-      for (const m of models) {
+    const routed = routedConfig(config, ollama);
+    for (const t of routed.targets) this.targets.set(t.id, { ...t, dispatcher: pools.get(t) });
+    for (const g of routed.groups) {
+      this.groups.set(g.name, g);
+      for (const m of g.models) {
         const target = this.targets.get(m.provider);
         if (!target || m.lastResort) continue;
         const list = this.physical.get(m.model) ?? [];

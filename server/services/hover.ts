@@ -4,6 +4,7 @@ import { nodeRange } from '../../gateway/policy/document';
 import { knownModel } from '../../gateway/policy/known-models';
 import type { LocatedGroup, LocatedModel, LocatedTarget } from '../../gateway/policy/outline';
 import { KNOWN_POLICIES } from '../../gateway/policy/rules';
+import { explainRoute, renderExplanation } from '../../gateway/routing/explain';
 import { schemaAt } from '../../gateway/policy/schema-check';
 import type { Position } from '../../gateway/policy/types';
 import { nodeAt, symbolAt } from './locate';
@@ -46,7 +47,7 @@ export function hover(view: PolicyView, position: Position, env: Environment): H
       return markdown(text, view, symbol.node);
     }
     case 'group':
-      return markdown(groupMarkdown(view, symbol.group), view, symbol.node);
+      return markdown(explainGroupMarkdown(view, symbol.name, env), view, symbol.node);
     case 'model':
       return markdown(modelMarkdown(view, symbol.model), view, symbol.node);
     case 'keyEnv':
@@ -91,6 +92,20 @@ function prices(m: LocatedModel): { input?: number; output?: number; listed: boo
   const input = m.costIn ?? known?.inputPer1k;
   const output = m.costOut ?? known?.outputPer1k;
   return { input, output, listed: (m.costIn === undefined || m.costOut === undefined) && known !== undefined };
+}
+
+/** Markdown for a group: the planner's explanation of a default request when the config is clean. */
+export function explainGroupMarkdown(view: PolicyView, name: string, env: Environment): string {
+  const config = view.analysis.config;
+  if (!config) {
+    const located = view.outline.groups.find((g) => g.name === name);
+    const errors = `${view.analysis.errorCount} error${view.analysis.errorCount === 1 ? '' : 's'}`;
+    const note = `_The gateway would not run this config while it has ${errors} (see Problems), so this is what the file says, not what the planner would do._`;
+    return located ? `${groupMarkdown(view, located)}\n\n${note}` : `No model group named \`${name}\` in this config. ${note}`;
+  }
+  const explained = explainRoute(config, { model: name, env });
+  if ('error' in explained) return explained.message;
+  return `${renderExplanation(explained, 'markdown')}\n\n_For a given request, session, seed or the latency averages of the event log: \`kt route explain --config FILE --model ${name} --request FILE\`._`;
 }
 
 export function groupMarkdown(view: PolicyView, g: LocatedGroup): string {

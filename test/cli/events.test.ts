@@ -178,5 +178,36 @@ test('stats --output table shows one aligned row per bucket and the event count'
   assert.match(lines[1], /^- +6 +125 ms +5910 ms +408\.3 +16\.67% +0% +50% +\$0\.0099$/);
   assert.match(lines[2], /^control +2 +100 ms +200 ms +50 +0% +0% +0% +\$0\.000042$/);
   assert.match(lines[3], /^experiment +2 +300 ms +400 ms +50 +0% +50% +0% +\$0\.000042$/);
-  assert.equal(lines.at(-1), '10 events');
+  assert.equal(lines[4], '');
+  assert.equal(lines[5], '10 events');
+  // Two requests per arm are too few to compare.
+  assert.match(lines[7], /^A\/B: each arm against control, allowed requests only, 95% Welch t interval/);
+  assert.match(lines[8], /^METRIC +ARM - BASELINE +DIFFERENCE +95% CI +VERDICT$/);
+  assert.match(lines[9], /^latency +experiment - control +- +- +too few requests to tell \(control: 2, experiment: 1 requests; needs 20 per arm\)$/);
+  assert.match(lines[10], /^cost +experiment - control +- +- +too few requests to tell/);
+});
+
+test('stats --by tag compares the arms: difference and 95% interval in JSON and the table', async (t) => {
+  const stateDir = tempDir(t);
+  const log = new EventLog({ stateDir });
+  for (let i = 0; i < 25; i++) {
+    log.append(abEvent('control', { latency_ms: 100 + (i % 5) * 10, actual_cost_usd: 0.002 }));
+    log.append(abEvent('experiment', { latency_ms: 300 + (i % 5) * 10, actual_cost_usd: 0.002 }));
+  }
+  log.close();
+  const json = capture();
+  assert.equal(await run(['stats', '--state-dir', stateDir, '--by', 'tag', '--output', 'json'], json.io), 0, json.stderr());
+  const [latency, cost] = JSON.parse(json.stdout()).comparisons;
+  assert.deepEqual([latency.metric, latency.baseline, latency.arm, latency.baseline_n, latency.arm_n, latency.difference], ['latency_ms', 'control', 'experiment', 25, 25, 200]);
+  assert.ok(latency.ci95[0] > 190 && latency.ci95[1] < 210, String(latency.ci95));
+  assert.deepEqual(cost.ci95, [0, 0]);
+  assert.equal(cost.verdict, 'no difference shown: the interval includes 0');
+  const table = capture();
+  assert.equal(await run(['stats', '--state-dir', stateDir, '--by', 'tag'], table.io), 0);
+  assert.match(table.stdout(), /\nlatency +experiment - control +\+200 ms +\+19\d\.\d ms to \+20\d\.\d ms +experiment is slower by 19\d\.\d ms to 20\d\.\d ms per request\n/);
+  assert.match(table.stdout(), /\ncost +experiment - control +\$0 +\$0 to \$0 +no difference shown/);
+  // Other dimensions have no arms: no comparisons key, no A/B section.
+  const byModel = capture();
+  await run(['stats', '--state-dir', stateDir, '--output', 'json'], byModel.io);
+  assert.equal('comparisons' in JSON.parse(byModel.stdout()), false);
 });

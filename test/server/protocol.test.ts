@@ -118,7 +118,7 @@ test('codeAction returns the quick fix of a published diagnostic', async () => {
   const published = await client.waitForDiagnostics(BROKEN, 10);
   const timeout = published.diagnostics.find((d) => d.code === 'KT106')!;
   const actions = await client.connection.sendRequest(CodeActionRequest.type, {
-    textDocument: { uri: BROKEN }, range: timeout.range, context: { diagnostics: [timeout] },
+    textDocument: { uri: BROKEN }, range: timeout.range, context: { diagnostics: [timeout], only: ['quickfix'] },
   });
   assert.equal(actions!.length, 1);
   const action = actions![0] as any;

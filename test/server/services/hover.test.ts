@@ -33,36 +33,43 @@ test('a provider reference shows base_url, type, key variable and whether it is 
   assert.match(hoverAt('- provider: local-ollama', 'local'), /type: `ollama`.*\n- key: none needed/);
 });
 
-test('a weighted group shows each model\'s share in percent', () => {
+test('a weighted group shows the planner\'s explanation: each model\'s share, the draw, unset keys', () => {
   const doc = hoverAt('- name: fast-chat', 'fast');
-  assert.match(doc, /strategy `weighted` \(default\)/);
+  assert.match(doc, /^\*\*fast-chat\*\* · model group, strategy `weighted`/);
+  assert.match(doc, /drawn at random in proportion to its weight/);
   assert.match(doc, /\| openai\/gpt-4o-mini \| 70 \| 70% \|/);
   assert.match(doc, /\| anthropic\/claude-3-5-haiku \| 30 \| 30% \|/);
+  assert.match(doc, /\*\*Keys not set\*\*: `OPENAI_API_KEY` \(target openai\), `ANTHROPIC_API_KEY` \(target anthropic\)/);
+  const keyed = hoverAt('- name: fast-chat', 'fast', { OPENAI_API_KEY: 'sk-1', ANTHROPIC_API_KEY: 'sk-2' });
+  assert.doesNotMatch(keyed, /Keys not set|sk-1|sk-2/);
 });
 
-test('weights that do not sum to 100 show relative shares and say so', () => {
+test('weights that do not sum to 100: what the file says, relative shares, and that the gateway would not run it', () => {
   const text = TEXT.replace('weight: 70', 'weight: 60').replace('weight: 30', 'weight: 60');
   const { position } = caretIn(text, '- name: fast-chat', 'fast');
   const doc = (hover(viewOf(text), position, {})!.contents as MarkupContent).value;
   assert.match(doc, /\| 60 \| 50% \|/);
   assert.match(doc, /sum to 120, not 100/);
+  assert.match(doc, /The gateway would not run this config while it has 1 error \(see Problems\)/);
 });
 
-test('a fallback group shows the order and timeouts', () => {
+test('a fallback group shows the order, the timeouts and what moves it on', () => {
   const doc = hoverAt('- name: reliable-chat', 'reli');
-  assert.match(doc, /tried in this order/);
-  assert.match(doc, /1\. openai\/gpt-4o — timeout 5000 ms\n2\. local-ollama\/llama3\.1 — timeout 30000 ms/);
+  assert.match(doc, /tried in the order listed/);
+  assert.match(doc, /1\. `openai\/gpt-4o` — timeout 5000 ms\n2\. `local-ollama\/llama3\.1` — timeout 30000 ms/);
   assert.match(doc, /35000 ms of timeouts/);
+  assert.match(doc, /\*\*Order\*\*: `openai\/gpt-4o` → `local-ollama\/llama3\.1`/);
+  assert.match(doc, /HTTP 408, 409, 429, 5xx or 529/);
 });
 
-test('a cost group shows the estimated cost per 1k tokens, cheapest first', () => {
+test('a cost group shows each model\'s estimated tokens and cost for a default request, and the winner', () => {
   const doc = hoverAt('- name: cheap-chat', 'cheap');
   assert.match(doc, /budget of \$0\.01 per request/);
+  assert.match(doc, /default request \(one user message "Hello", no max_tokens: 256 completion tokens assumed\)/);
   const rows = doc.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| model'));
-  assert.deepEqual(rows, [
-    '| openai/gpt-4o-mini | $0.00015 | $0.0006 | $0.00075 |',
-    '| anthropic/claude-3-5-haiku | $0.0008 | $0.004 | $0.0048 |',
-  ]);
+  assert.equal(rows.length, 2);
+  assert.match(rows[0], /^\| openai\/gpt-4o-mini \| ~\d+ \| 256 \| \$0\.00015 \| \$0\.0006 \| \$0\.000154\d* \| wins \|$/);
+  assert.match(rows[1], /^\| anthropic\/claude-3-5-haiku \| ~\d+ \| 256 \| \$0\.0008 \| \$0\.004 \| \$0\.00103\d* \| fits \|$/);
 });
 
 test('a model shows its known price and context window', () => {

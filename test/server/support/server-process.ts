@@ -22,9 +22,9 @@ function newest(dir: string): number {
   return latest;
 }
 
-/** Rebuilds dist/ when the server or policy model sources are newer than the bundle (npm test builds first anyway). */
+/** Rebuilds dist/ when the server, policy model or routing sources are newer than the bundle (npm test builds first anyway). */
 export function ensureBuilt(): void {
-  const stale = () => [SERVER, KT].some((out) => !existsSync(out) || statSync(out).mtimeMs < Math.max(newest(join(ROOT, 'server')), newest(join(ROOT, 'gateway', 'policy'))));
+  const stale = () => [SERVER, KT].some((out) => !existsSync(out) || statSync(out).mtimeMs < Math.max(newest(join(ROOT, 'server')), newest(join(ROOT, 'gateway', 'policy')), newest(join(ROOT, 'gateway', 'routing'))));
   if (!stale()) return;
   const lock = join(ROOT, 'dist', '.server-test-build');
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
