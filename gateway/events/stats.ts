@@ -123,13 +123,14 @@ export function compareArms(events: readonly DecisionEvent[]): ArmComparison[] {
   for (const arm of names.filter((n) => n !== baseline).sort()) {
     for (const metric of ['latency_ms', 'cost_usd'] as const) {
       const values = (name: string) => arms.get(name)!.map(METRIC_VALUE[metric]).filter((v): v is number => v !== null);
-      out.push(compareMetric(metric, baseline, values(baseline), arm, values(arm)));
+      out.push(compareValues(metric, baseline, values(baseline), arm, values(arm)));
     }
   }
   return out;
 }
 
-function compareMetric(metric: ArmMetric, baseline: string, a: number[], arm: string, b: number[]): ArmComparison {
+/** One metric of one arm against the baseline: the Welch interval of the difference, or too few to tell. */
+export function compareValues(metric: ArmMetric, baseline: string, a: readonly number[], arm: string, b: readonly number[]): ArmComparison {
   const sa = sampleOf(a);
   const sb = sampleOf(b);
   const digits = metric === 'latency_ms' ? 2 : 10;

@@ -2,6 +2,7 @@
 import type { CodeLens, InlayHint, Range } from 'vscode-languageserver-types';
 import { lineEndOffset, nodeRange } from '../../gateway/policy/document';
 import { SHOW_GROUP_EVENTS_COMMAND, TRY_IT_COMMAND } from '../protocol';
+import { MIN_ARM_REQUESTS, type ArmComparison } from '../../gateway/events/stats';
 import { describeFigures, formatWindow, type LiveStats } from './live-stats';
 import type { PolicyView } from './view';
 
@@ -28,6 +29,7 @@ export function liveCodeLenses(view: PolicyView, live: LiveView): CodeLens[] {
     if (stats && stats.tags.length) {
       const arms = stats.tags.map((t) => `${t.tag}: ${describeFigures(t, { rates: false })}`).join('  |  ');
       lenses.push({ range, command: { title: `A/B ${arms}`, command: SHOW_GROUP_EVENTS_COMMAND, arguments: [group.name] } });
+      for (const title of comparisonTitles(stats.comparisons)) lenses.push({ range, command: { title, command: SHOW_GROUP_EVENTS_COMMAND, arguments: [group.name] } });
     }
   }
   return lenses;
@@ -53,6 +55,22 @@ export function liveInlayHints(view: PolicyView, range: Range, live: LiveView): 
     }
   }
   return hints;
+}
+
+/** One line per arm against the baseline: the 95% interval verdicts for latency and cost, or too few to tell. */
+export function comparisonTitles(comparisons: readonly ArmComparison[]): string[] {
+  const byArm = new Map<string, ArmComparison[]>();
+  for (const c of comparisons) byArm.set(c.arm, [...(byArm.get(c.arm) ?? []), c]);
+  return [...byArm].map(([arm, [latency, cost]]) => {
+    const head = `${arm} vs ${latency!.baseline}:`;
+    if (latency!.difference === null) return `${head} too few requests to tell (${latency!.baseline_n} and ${latency!.arm_n}; ${MIN_ARM_REQUESTS} each needed)`;
+    const costText = cost && cost.difference !== null ? `; cost: ${shortVerdict(cost, arm)}` : '';
+    return `${head} latency: ${shortVerdict(latency!, arm)}${costText} (95% CI)`;
+  });
+}
+
+function shortVerdict(c: ArmComparison, arm: string): string {
+  return c.verdict.startsWith(`${arm} is `) ? c.verdict.slice(arm.length + 4).replace(/ per request$/, '') : c.verdict.replace(/: the interval includes 0$/, '');
 }
 
 function lineStart(range: Range): Range {

@@ -1,7 +1,7 @@
 // What the running gateway's recent decision events say about each model group and model line:
 // requests, p50 latency, error and fallback rate and cost over a sliding window. Pure: events in, figures out.
 import type { DecisionEvent } from '../../gateway/events/decision-event';
-import { percentile } from '../../gateway/events/stats';
+import { baselineArm, compareValues, percentile, type ArmComparison } from '../../gateway/events/stats';
 
 export interface LiveFigures {
   requests: number;
@@ -17,15 +17,21 @@ export interface LiveFigures {
 export interface GroupLiveStats extends LiveFigures {
   /** Per A/B tag, in tag order; empty when no request of the group carried a tag. */
   tags: Array<{ tag: string } & LiveFigures>;
+  /** With two or more arms: each against the baseline (as `kt events stats --by tag`), latency then cost. */
+  comparisons: ArmComparison[];
 }
 
 interface Sample {
   at: number;
   tag: string | null;
   latency: number;
+  /** Only allowed requests enter an A/B comparison: a block or an error has no comparable latency or cost. */
+  allowed: boolean;
   error: boolean;
   fellBack: boolean;
   cost: number | null;
+  /** Actual cost only, as `kt events stats` compares arms. */
+  actual: number | null;
 }
 
 /** The samples of one group or one model line, oldest first, with the figures of the last window asked. */
@@ -82,9 +88,11 @@ export class LiveStats {
         at,
         tag: typeof event.tag === 'string' ? event.tag : null,
         latency: event.latency_ms,
+        allowed: event.decision === 'allowed',
         error: event.decision === 'error',
         fellBack: event.fallback_count > 0,
         cost: event.actual_cost_usd ?? event.estimated_cost_usd ?? null,
+        actual: typeof event.actual_cost_usd === 'number' ? event.actual_cost_usd : null,
       };
       insert(this.groups, event.model_group, sample);
       if (event.provider && event.resolved_model) insert(this.lines, lineKey(event.model_group, event.provider, event.resolved_model), sample);
@@ -123,7 +131,7 @@ export class LiveStats {
     const byTag = new Map<string, Sample[]>();
     for (const s of window) if (s.tag) push(byTag, s.tag, s);
     const tags = [...byTag].sort(([a], [b]) => a.localeCompare(b)).map(([tag, tagged]) => ({ tag, ...figures(tagged) }));
-    const value = { ...figures(window), tags };
+    const value = { ...figures(window), tags, comparisons: compareTags(byTag) };
     bucket.cached = { lo, hi, value };
     return value;
   }
@@ -146,6 +154,21 @@ export class LiveStats {
     this.total = 0;
     for (const bucket of this.groups.values()) this.total += bucket.samples.length;
   }
+}
+
+function compareTags(byTag: Map<string, Sample[]>): ArmComparison[] {
+  if (byTag.size < 2) return [];
+  const allowed = new Map([...byTag].map(([tag, samples]) => [tag, samples.filter((s) => s.allowed)]));
+  const baseline = baselineArm([...allowed.keys()], new Map([...allowed].map(([tag, samples]) => [tag, samples.length])))!;
+  const out: ArmComparison[] = [];
+  for (const arm of [...allowed.keys()].filter((tag) => tag !== baseline).sort()) {
+    const a = allowed.get(baseline)!;
+    const b = allowed.get(arm)!;
+    out.push(compareValues('latency_ms', baseline, a.map((s) => s.latency), arm, b.map((s) => s.latency)));
+    const cost = (samples: Sample[]) => samples.flatMap((s) => (s.actual === null ? [] : [s.actual]));
+    out.push(compareValues('cost_usd', baseline, cost(a), arm, cost(b)));
+  }
+  return out;
 }
 
 /** Appends in time order; a backfill after a reconnect may bring older events, which are sorted in. */

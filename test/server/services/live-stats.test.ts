@@ -128,3 +128,26 @@ test('a long-running gateway: the oldest samples go once there are more than 50,
   assert.equal(stats.line('fast-chat', 'openai', 'gpt-4o-mini', NOW)!.requests, stats.size);
   assert.equal(group.p50_latency_ms, 50_000 - Math.floor(stats.size / 2), 'the median of the newest samples');
 });
+
+test('two A/B arms get a 95% interval for latency and cost, or "too few requests to tell"', () => {
+  const view = viewOf(TEXT);
+  const few = new LiveStats();
+  few.add([sampleEvent({ ts: at(3), tag: 'control' }), sampleEvent({ ts: at(2), tag: 'experiment' })]);
+  const fewTitles = liveCodeLenses(view, { stats: few, gatewayRunning: true, liveStats: true, now: NOW }).map((l) => l.command!.title);
+  assert.ok(fewTitles.includes('experiment vs control: too few requests to tell (1 and 1; 20 each needed)'), fewTitles.join('\n'));
+
+  const many = new LiveStats();
+  const events = [];
+  for (let i = 0; i < 30; i++) {
+    events.push(sampleEvent({ ts: at(100 - i), tag: 'control', latency_ms: 100 + (i % 5), actual_cost_usd: 0.001 + (i % 3) * 1e-5 }));
+    events.push(sampleEvent({ ts: at(100 - i), tag: 'experiment', latency_ms: 200 + (i % 5), actual_cost_usd: 0.001 + (i % 3) * 1e-5 }));
+  }
+  many.add(events);
+  const [latency, cost] = many.group('fast-chat', NOW)!.comparisons;
+  assert.equal(latency!.metric, 'latency_ms');
+  assert.ok(latency!.ci95![0] > 95 && latency!.ci95![1] < 105, `interval ${latency!.ci95}`);
+  assert.ok(cost!.ci95![0] <= 0 && cost!.ci95![1] >= 0);
+  const titles = liveCodeLenses(view, { stats: many, gatewayRunning: true, liveStats: true, now: NOW }).map((l) => l.command!.title);
+  const line = titles.find((t) => t.startsWith('experiment vs control:'))!;
+  assert.match(line, /^experiment vs control: latency: slower by \d+(\.\d)? ms to \d+(\.\d)? ms; cost: no difference shown \(95% CI\)$/);
+});
