@@ -33,7 +33,7 @@ try {
   const { devDependencies: _dev, ...manifest } = pkg;
   writeFileSync(join(stage, 'package.json'), JSON.stringify(manifest, null, 2));
   // The gateway's tokenizer tables (cost routing), loaded lazily by dist/kt.js.
-  const files = [...BUNDLES, 'dist/tokenizer.js', 'LICENSE', 'README.md', 'CHANGELOG.md', 'images/icon.png', '.vscodeignore'];
+  const files = [...BUNDLES, 'dist/tokenizer.js', 'dist/otlp.js', 'LICENSE', 'README.md', 'CHANGELOG.md', 'images/icon.png', '.vscodeignore'];
   if (existsSync(join(root, 'schemas'))) files.push(...readdirSync(join(root, 'schemas')).filter((f) => f.endsWith('.json')).map((f) => `schemas/${f}`));
   for (const f of files) if (existsSync(join(root, f))) cpSync(join(root, f), join(stage, f));
 
