@@ -1,9 +1,9 @@
 // Strategy decisions as pure functions: given a group and a request, the order in which models are tried.
 import type { GroupModel, ModelGroup } from '../policy/types';
-import type { ChatRequest } from '../providers/provider';
+import type { ChatRequest, EmbeddingsRequest } from '../providers/provider';
 import { rendezvousRank } from './affinity';
 import type { LatencyBoard } from './latency';
-import { costUsd, estimatePromptTokens, requestedCompletionTokens } from './tokens';
+import { costUsd, embeddingInputTokens, estimatePromptTokens, requestedCompletionTokens } from './tokens';
 
 /** A group's model as the gateway runs it; `lastResort` marks the Ollama fallback appended at start. */
 export interface RoutedModel extends GroupModel {
@@ -41,7 +41,50 @@ export interface PlanContext {
 
 export const modelKey = (m: Pick<GroupModel, 'provider' | 'model'>): string => `${m.provider}/${m.model}`;
 
+/** The tokens a request needs of a model, for cost routing. */
+export interface TokenDemand {
+  /** Prompt tokens as `model` counts them, and what must fit its context window: the whole prompt, or the longest embeddings input. */
+  prompt(model: string): { total: number; longest: number };
+  completion: number;
+}
+
+function chatDemand(request: ChatRequest): TokenDemand {
+  return {
+    prompt(model) {
+      const total = estimatePromptTokens(request, model);
+      return { total, longest: total };
+    },
+    completion: requestedCompletionTokens(request),
+  };
+}
+
+function embeddingDemand(request: EmbeddingsRequest): TokenDemand {
+  return {
+    prompt(model) {
+      const each = embeddingInputTokens(request.input, model);
+      let total = 0;
+      let longest = 0;
+      for (const n of each) {
+        total += n;
+        if (n > longest) longest = n;
+      }
+      return { total, longest };
+    },
+    completion: 0,
+  };
+}
+
 export function planRoute(group: RoutedGroup, request: ChatRequest, ctx: PlanContext): RoutePlan {
+  return planFor(group, request, undefined, ctx);
+}
+
+/** planRoute for an embeddings request: the same strategies, costed on input tokens alone. */
+export function planEmbeddingRoute(group: RoutedGroup, request: EmbeddingsRequest, ctx: PlanContext): RoutePlan {
+  return planFor(group, undefined, request, ctx);
+}
+
+/** Exactly one of `chat` and `embeddings` is set; the token demand is built only by cost groups. */
+function planFor(group: RoutedGroup, chat: ChatRequest | undefined, embeddings: EmbeddingsRequest | undefined, ctx: PlanContext): RoutePlan {
   // Plain loops, no closures: this runs before every upstream request, usually on a cold CPU cache.
   const regular: RoutedModel[] = [];
   const lastResort: RoutedModel[] = [];
@@ -53,7 +96,7 @@ export function planRoute(group: RoutedGroup, request: ChatRequest, ctx: PlanCon
       plan = { order: regular, skipped: [], estimatedCostUsd: null };
       break;
     case 'cost':
-      plan = planCost(group, regular, request, ctx);
+      plan = planCost(group, regular, chat ? chatDemand(chat) : embeddingDemand(embeddings!), ctx);
       break;
     case 'latency':
       plan = { order: planLatency(regular, ctx.latency, random, ctx.exploration ?? 0.05), skipped: [], estimatedCostUsd: null };
@@ -106,18 +149,19 @@ function planLatency(models: RoutedModel[], board: LatencyBoard, random: () => n
   return [...cold, ...warm];
 }
 
-function planCost(group: RoutedGroup, models: RoutedModel[], request: ChatRequest, ctx: PlanContext): RoutePlan {
-  const completion = requestedCompletionTokens(request);
+function planCost(group: RoutedGroup, models: RoutedModel[], demand: TokenDemand, ctx: PlanContext): RoutePlan {
+  const completion = demand.completion;
   const skipped: SkippedModel[] = [];
   const priced: Array<{ m: RoutedModel; cost: number; prompt: number }> = [];
   for (const m of models) {
     const facts = ctx.facts?.(m);
     const perIn = m.cost_per_1k_input ?? facts?.inputPer1k;
-    const perOut = m.cost_per_1k_output ?? facts?.outputPer1k;
-    const prompt = estimatePromptTokens(request, m.model);
+    // Nothing is generated for embeddings, so an output price is not needed.
+    const perOut = m.cost_per_1k_output ?? facts?.outputPer1k ?? (completion === 0 ? 0 : undefined);
+    const { total: prompt, longest } = demand.prompt(m.model);
     const window = m.max_input_tokens ?? facts?.contextWindow;
-    if (window !== undefined && prompt > window) {
-      skipped.push({ provider: m.provider, model: m.model, reason: `prompt of ~${prompt} tokens exceeds max_input_tokens ${window}` });
+    if (window !== undefined && longest > window) {
+      skipped.push({ provider: m.provider, model: m.model, reason: `${longest === prompt ? 'prompt' : 'an input'} of ~${longest} tokens exceeds max_input_tokens ${window}` });
       continue;
     }
     if (perIn === undefined || perOut === undefined) {
@@ -135,7 +179,7 @@ function planCost(group: RoutedGroup, models: RoutedModel[], request: ChatReques
   if (within.length === 0) {
     const cheapest = priced[0];
     const message = cheapest
-      ? `Request blocked by cost group "${group.name}": the cheapest model that fits (${modelKey(cheapest.m)}) is estimated at $${cheapest.cost.toFixed(6)} for ~${cheapest.prompt} prompt + ${completion} completion tokens, over the budget of $${budget}. Shorten the prompt, lower max_tokens, or raise budget_per_request_usd.`
+      ? `Request blocked by cost group "${group.name}": the cheapest model that fits (${modelKey(cheapest.m)}) is estimated at $${cheapest.cost.toFixed(6)} for ~${cheapest.prompt} prompt + ${completion} completion tokens, over the budget of $${budget}. ${completion ? 'Shorten the prompt, lower max_tokens' : 'Send less input'}, or raise budget_per_request_usd.`
       : `Request blocked by cost group "${group.name}": no model can take it (${skipped.map((s) => `${s.provider}/${s.model}: ${s.reason}`).join('; ')}).`;
     return { order: [], skipped, blocked: { status: 400, code: 'budget_exceeded', message }, estimatedCostUsd: cheapest?.cost ?? null, promptTokens: cheapest?.prompt };
   }
