@@ -196,10 +196,12 @@ const costGroups: Rule = (ctx) => {
       });
     }
     for (const m of g.models) {
-      const missing = ['cost_per_1k_input', 'cost_per_1k_output'].filter((key) => !hasKey(m, key));
-      if (missing.length === 0) continue;
       // A well-known model's list prices make a ready fix; the config still states them explicitly.
       const known = m.model ? knownModel(m.model) : undefined;
+      // Embedding models generate nothing, so they need no output price.
+      const keys = known?.kind === 'embedding' ? ['cost_per_1k_input'] : ['cost_per_1k_input', 'cost_per_1k_output'];
+      const missing = keys.filter((key) => !hasKey(m, key));
+      if (missing.length === 0) continue;
       const prices: Record<string, number | undefined> = { cost_per_1k_input: known?.inputPer1k, cost_per_1k_output: known?.outputPer1k };
       const edit = known ? appendToMap(ctx.parsed, m.node, missing.map((key) => `${key}: ${+Number(prices[key]).toFixed(8)}`)) : undefined;
       report(ctx, {

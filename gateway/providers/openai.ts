@@ -1,6 +1,6 @@
 // OpenAI Chat Completions, and the shared code path for OpenAI-compatible upstreams (Azure, Ollama).
 import type { ProviderTarget, ProviderType } from '../policy/types';
-import { forwardAsSent, type AttemptContext, type ChatCompletion, type ChatCompletionChunk, type ChatRequest, type Provider } from './provider';
+import { forwardAsSent, type AttemptContext, type ChatCompletion, type ChatCompletionChunk, type ChatRequest, type Embeddings, type EmbeddingsRequest, type Provider } from './provider';
 import type { SseEvent } from './sse';
 import {
   expectEventStream,
@@ -21,6 +21,8 @@ import {
 export interface OpenAICompatibleOptions {
   type: ProviderType;
   route(target: ProviderTarget, model: string): UpstreamRoute;
+  /** Where embeddings go, for upstreams that serve OpenAI's /embeddings. */
+  embeddingsRoute?(target: ProviderTarget, model: string): UpstreamRoute;
   /** Auth and any extra headers; throws `missing_key` before I/O when a key is required and unset. */
   headers(ctx: AttemptContext): Record<string, string>;
   /** Last edits to the outgoing body (field renames, unsupported fields). */
@@ -81,6 +83,36 @@ class OpenAIStreamTranslator implements StreamTranslator {
   }
 }
 
+/** OpenAI's embeddings body for the upstream: floats always, since the gateway encodes base64 itself. */
+export function embeddingsBody(request: EmbeddingsRequest, model: string): string {
+  const { model: _requested, encoding_format: _format, ...rest } = request;
+  return JSON.stringify({ model, ...rest, encoding_format: 'float' });
+}
+
+/** Checks an OpenAI embeddings answer and puts its vectors in input order. */
+export function parseEmbeddings(value: unknown, ctx: AttemptContext): Embeddings {
+  const obj = value as Record<string, unknown> | null;
+  if (!obj || typeof obj !== 'object' || !Array.isArray(obj.data)) {
+    throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} answered 2xx without an embeddings list (no data)`);
+  }
+  const data = (obj.data as Array<Record<string, unknown>>).map((item, i) => {
+    const embedding = item?.embedding;
+    if (!Array.isArray(embedding) || !embedding.every((x) => typeof x === 'number')) {
+      throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} sent an embedding that is not a list of numbers (data[${i}])`);
+    }
+    return { object: 'embedding' as const, index: typeof item.index === 'number' ? item.index : i, embedding: embedding as number[] };
+  });
+  data.sort((a, b) => a.index - b.index);
+  const usage = obj.usage as { prompt_tokens?: unknown; total_tokens?: unknown } | undefined;
+  const prompt = typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : 0;
+  return {
+    object: 'list',
+    data,
+    model: typeof obj.model === 'string' && obj.model ? obj.model : ctx.model,
+    usage: { prompt_tokens: prompt, total_tokens: typeof usage?.total_tokens === 'number' ? usage.total_tokens : prompt },
+  };
+}
+
 /** A Provider for any upstream that speaks OpenAI Chat Completions. */
 export function createOpenAICompatible(opts: OpenAICompatibleOptions): Provider {
   const shapeError = opts.shapeError ?? openAIErrorShape;
@@ -106,8 +138,14 @@ export function createOpenAICompatible(opts: OpenAICompatibleOptions): Provider 
     return JSON.stringify(body);
   }
 
+  const embeddingsRoute = opts.embeddingsRoute;
   return {
     type: opts.type,
+
+    embed: embeddingsRoute && (async (request, ctx) => {
+      const res = await postJson(ctx, embeddingsRoute(ctx.target, ctx.model), opts.headers(ctx), embeddingsBody(request, ctx.model), shapeError);
+      return parseEmbeddings((await readJsonText(res, ctx)).value, ctx);
+    }),
 
     async complete(request, ctx) {
       const headers = opts.headers(ctx);
@@ -134,5 +172,6 @@ export function createOpenAICompatible(opts: OpenAICompatibleOptions): Provider 
 export const openai: Provider = createOpenAICompatible({
   type: 'openai',
   route: (target) => routeFor(target.baseUrl, 'chat/completions'),
+  embeddingsRoute: (target) => routeFor(target.baseUrl, 'embeddings'),
   headers: (ctx) => ({ 'content-type': 'application/json', authorization: `Bearer ${requireKey(ctx)}` }),
 });

@@ -153,21 +153,26 @@ export interface EmbeddingAttemptOptions extends Omit<AttemptOptions, 'request' 
   request: EmbeddingsRequest;
 }
 
-/** runAttempts for POST /v1/embeddings: a target without embeddings fails its attempt and the next one is tried. */
+/** runAttempts for POST /v1/embeddings: a target that cannot take the request fails its attempt and the next one is tried. */
 export async function runEmbeddingAttempts(order: readonly RoutedModel[], options: EmbeddingAttemptOptions): Promise<EmbeddingsOutcome> {
   let unsupported: { error: UpstreamError; model: RoutedModel; target: RoutedTarget } | undefined;
   let unsupportedCount = 0;
   const outcome = await tryInOrder<EmbeddingsOutcome>(order, options, async (run) => {
-    if (!run.provider.embed) {
-      const message = `target "${run.target.id}" is of type ${run.target.type}, which has no embeddings API. Route embeddings to an openai, azure-openai, ollama or mock target.`;
-      const error = new UpstreamError('unsupported', message, 400, { error: { message, type: 'invalid_request_error', param: 'model', code: 'embeddings_not_supported' } });
-      unsupported = { error, model: run.model, target: run.target };
-      unsupportedCount++;
+    try {
+      if (!run.provider.embed) {
+        const message = `target "${run.target.id}" is of type ${run.target.type}, which has no embeddings API. Route embeddings to an openai, azure-openai, ollama or mock target.`;
+        throw new UpstreamError('unsupported', message, 400, { error: { message, type: 'invalid_request_error', param: 'model', code: 'embeddings_not_supported' } });
+      }
+      const embeddings = await run.provider.embed(options.request, run.ctx);
+      run.release();
+      return { kind: 'embeddings', embeddings, ...succeeded(run, options) };
+    } catch (error) {
+      if (error instanceof UpstreamError && error.kind === 'unsupported') {
+        unsupported = { error, model: run.model, target: run.target };
+        unsupportedCount++;
+      }
       throw error;
     }
-    const embeddings = await run.provider.embed(options.request, run.ctx);
-    run.release();
-    return { kind: 'embeddings', embeddings, ...succeeded(run, options) };
   });
   // When no target could even take the request, that is the client's mistake to fix, not an outage.
   if (outcome.kind === 'exhausted' && unsupported && unsupportedCount === outcome.attempts.length) {
