@@ -23,7 +23,7 @@ test('the examples folder has the demo, the guide configurations and a broken fi
   assert.ok(clean.some((f) => relative(ROOT, f) === 'policy-config.yaml'));
   assert.ok(clean.length >= 11, `only ${clean.length} clean examples`);
   const ruleCodes = new Set(broken.map((f) => /KT\d{3}/.exec(f)?.[0]));
-  const expected = ['KT001', 'KT002', ...Array.from({ length: 14 }, (_, i) => `KT${101 + i}`)];
+  const expected = ['KT001', 'KT002', ...Array.from({ length: 14 }, (_, i) => `KT${101 + i}`), 'KT116']; // KT115 needs a file over 1 MB
   assert.deepEqual([...ruleCodes].sort(), expected);
   assert.ok(broken.filter((f) => f.includes('KT002')).length >= 4, 'KT002: unknown key, enum, type, missing required');
 });
