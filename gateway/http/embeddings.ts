@@ -4,7 +4,7 @@ import type { Attempt, DecisionEvent } from '../events/decision-event';
 import { newEventId } from '../events/event-log';
 import { allows, type AuthFailure, type KeyRecord } from '../keys/key-store';
 import { Cancellation } from '../providers/cancellation';
-import type { Embeddings, EmbeddingsRequest } from '../providers/provider';
+import { embeddingsSentAs, type Embeddings, type EmbeddingsRequest } from '../providers/provider';
 import { sessionKey } from '../routing/affinity';
 import { exhaustedMessage, round, runEmbeddingAttempts, type EmbeddingsOutcome } from '../routing/attempts';
 import { planEmbeddingRoute, type RoutePlan, type RoutedModel } from '../routing/plan';
@@ -38,8 +38,10 @@ export function base64Embedding(vector: readonly number[]): string {
   return bytes.toString('base64');
 }
 
-/** The answer's JSON for the client, vectors as floats or base64 as it asked. */
+/** The answer's JSON for the client, vectors as floats or base64 as it asked: the upstream's own text when it already is. */
 export function embeddingsJson(answer: Embeddings, format: EmbeddingsRequest['encoding_format']): string {
+  const sent = embeddingsSentAs(answer, format ?? 'float');
+  if (sent !== undefined) return sent;
   if (format !== 'base64') return JSON.stringify(answer);
   return JSON.stringify({ ...answer, data: answer.data.map((d) => ({ object: d.object, index: d.index, embedding: base64Embedding(d.embedding) })) });
 }

@@ -1,6 +1,6 @@
 // OpenAI Chat Completions, and the shared code path for OpenAI-compatible upstreams (Azure, Ollama).
 import type { ProviderTarget, ProviderType } from '../policy/types';
-import { forwardAsSent, type AttemptContext, type ChatCompletion, type ChatCompletionChunk, type ChatRequest, type Embeddings, type EmbeddingsRequest, type Provider } from './provider';
+import { forwardAsSent, forwardEmbeddingsAsSent, type AttemptContext, type ChatCompletion, type ChatCompletionChunk, type ChatRequest, type EmbeddingFormat, type Embeddings, type EmbeddingsRequest, type Provider } from './provider';
 import type { SseEvent } from './sse';
 import {
   expectEventStream,
@@ -83,34 +83,52 @@ class OpenAIStreamTranslator implements StreamTranslator {
   }
 }
 
-/** OpenAI's embeddings body for the upstream: floats always, since the gateway encodes base64 itself. */
+/** OpenAI's embeddings body for the upstream: the client's fields, with the model to ask for. */
 export function embeddingsBody(request: EmbeddingsRequest, model: string): string {
-  const { model: _requested, encoding_format: _format, ...rest } = request;
-  return JSON.stringify({ model, ...rest, encoding_format: 'float' });
+  const { model: _requested, ...rest } = request;
+  return JSON.stringify({ model, ...rest });
 }
 
-/** Checks an OpenAI embeddings answer and puts its vectors in input order. */
-export function parseEmbeddings(value: unknown, ctx: AttemptContext): Embeddings {
+/** float32 little-endian bytes in base64 (OpenAI's `base64` encoding) as numbers, or undefined if not whole floats. */
+function decodeBase64Vector(text: string): number[] | undefined {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length % 4 !== 0) return undefined;
+  const out = new Array<number>(bytes.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);
+  return out;
+}
+
+/**
+ * Checks an OpenAI embeddings answer and puts its vectors in input order, as floats whichever
+ * encoding came back. When the answer is already what the client asked for, its text is kept to be
+ * forwarded unchanged.
+ */
+export function parseEmbeddings(value: unknown, text: string, ctx: AttemptContext, wanted: EmbeddingFormat): Embeddings {
   const obj = value as Record<string, unknown> | null;
   if (!obj || typeof obj !== 'object' || !Array.isArray(obj.data)) {
     throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} answered 2xx without an embeddings list (no data)`);
   }
+  let asWanted = true;
   const data = (obj.data as Array<Record<string, unknown>>).map((item, i) => {
-    const embedding = item?.embedding;
-    if (!Array.isArray(embedding) || !embedding.every((x) => typeof x === 'number')) {
-      throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} sent an embedding that is not a list of numbers (data[${i}])`);
-    }
-    return { object: 'embedding' as const, index: typeof item.index === 'number' ? item.index : i, embedding: embedding as number[] };
+    const raw = item?.embedding;
+    const embedding = typeof raw === 'string' ? decodeBase64Vector(raw) : Array.isArray(raw) && raw.every((x) => typeof x === 'number') ? (raw as number[]) : undefined;
+    if (!embedding) throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} sent an embedding that is neither a list of numbers nor base64 float32 (data[${i}])`);
+    const index = typeof item.index === 'number' ? item.index : i;
+    if (index !== i || item.object !== 'embedding' || (typeof raw === 'string') !== (wanted === 'base64')) asWanted = false;
+    return { object: 'embedding' as const, index, embedding };
   });
   data.sort((a, b) => a.index - b.index);
   const usage = obj.usage as { prompt_tokens?: unknown; total_tokens?: unknown } | undefined;
   const prompt = typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : 0;
-  return {
+  const hasModel = typeof obj.model === 'string' && obj.model !== '';
+  const answer: Embeddings = {
     object: 'list',
     data,
-    model: typeof obj.model === 'string' && obj.model ? obj.model : ctx.model,
+    model: hasModel ? (obj.model as string) : ctx.model,
     usage: { prompt_tokens: prompt, total_tokens: typeof usage?.total_tokens === 'number' ? usage.total_tokens : prompt },
   };
+  const whole = obj.object === 'list' && hasModel && typeof usage?.prompt_tokens === 'number' && typeof usage?.total_tokens === 'number';
+  return asWanted && whole ? forwardEmbeddingsAsSent(answer, text, wanted) : answer;
 }
 
 /** A Provider for any upstream that speaks OpenAI Chat Completions. */
@@ -144,7 +162,8 @@ export function createOpenAICompatible(opts: OpenAICompatibleOptions): Provider 
 
     embed: embeddingsRoute && (async (request, ctx) => {
       const res = await postJson(ctx, embeddingsRoute(ctx.target, ctx.model), opts.headers(ctx), embeddingsBody(request, ctx.model), shapeError);
-      return parseEmbeddings((await readJsonText(res, ctx)).value, ctx);
+      const { value, text } = await readJsonText(res, ctx);
+      return parseEmbeddings(value, text, ctx, request.encoding_format ?? 'float');
     }),
 
     async complete(request, ctx) {

@@ -72,7 +72,7 @@ export interface EmbeddingsRequest {
   /** Text, several texts, or token ids (one array, or one per input). */
   input: string | string[] | number[] | number[][];
   dimensions?: number;
-  /** How the client wants vectors; providers always return floats and the gateway encodes. */
+  /** How the client wants vectors; providers always return floats, and the gateway encodes them (or forwards the upstream's text). */
   encoding_format?: 'float' | 'base64';
   user?: string;
   [key: string]: unknown;
@@ -84,6 +84,26 @@ export interface Embeddings {
   data: Array<{ object: 'embedding'; index: number; embedding: number[] }>;
   model: string;
   usage: { prompt_tokens: number; total_tokens: number };
+}
+
+/**
+ * An upstream's exact embeddings text, kept when its vectors are already in the encoding the client
+ * asked for: the gateway then sends those bytes instead of encoding thousands of floats again.
+ * The object itself always holds floats.
+ */
+const embeddingsText = new WeakMap<Embeddings, { text: string; format: EmbeddingFormat }>();
+
+export type EmbeddingFormat = NonNullable<EmbeddingsRequest['encoding_format']>;
+
+export function forwardEmbeddingsAsSent(answer: Embeddings, text: string, format: EmbeddingFormat): Embeddings {
+  embeddingsText.set(answer, { text, format });
+  return answer;
+}
+
+/** The upstream's text for `answer` if its vectors are encoded as `format`. */
+export function embeddingsSentAs(answer: Embeddings, format: EmbeddingFormat): string | undefined {
+  const sent = embeddingsText.get(answer);
+  return sent?.format === format ? sent.text : undefined;
 }
 
 export interface AttemptContext {
