@@ -4,6 +4,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeAnthropic, startFakeAzure, startFakeOllama, startFakeOpenAI, FAKE_ANTHROPIC_KEY, FAKE_AZURE_KEY, FAKE_OPENAI_KEY, type FakeUpstream } from '../fakes';
 import { fakeVector } from '../fakes/fake-upstream';
+import { knownModel } from '../../gateway/policy/known-models';
+import { LatencyBoard } from '../../gateway/routing/latency';
+import { planEmbeddingRoute, type RoutedGroup } from '../../gateway/routing/plan';
 import { startTestGateway, type TestGateway } from './harness';
 
 let a: FakeUpstream;
@@ -325,4 +328,22 @@ test('bad input gets a 400 naming the field; GET is 405; unknown routes mention 
   assert.match((await unknown.json() as any).error.message, /POST \/v1\/embeddings/);
   const noKey = await fetch(`${gw.url}/v1/embeddings`, { method: 'POST', body: '{}' });
   assert.equal(noKey.status, 401);
+});
+
+test('cost planning for embeddings: the context window bounds each input, not their sum; over budget says to send less', () => {
+  const group: RoutedGroup = {
+    name: 'plan', strategy: 'cost', budget_per_request_usd: 0.00005, session_affinity: false,
+    models: [{ provider: 'local', model: 'mxbai-embed-large' }, { provider: 'a', model: 'text-embedding-3-small', cost_per_1k_input: 0.00002 }],
+  };
+  const ctx = { latency: new LatencyBoard(), facts: (m: { model: string }) => knownModel(m.model) };
+  const chunk = 'lorem ipsum dolor sit amet '.repeat(50); // ~250 tokens each, two of them over mxbai's 512 together
+  const two = planEmbeddingRoute(group, { model: 'plan', input: [chunk, chunk] }, ctx);
+  assert.deepEqual(two.order.map((m) => m.model), ['mxbai-embed-large', 'text-embedding-3-small'], 'free and each input fits');
+  assert.ok((two.promptTokens ?? 0) > 512);
+  const big = planEmbeddingRoute(group, { model: 'plan', input: ['short', chunk.repeat(3)] }, ctx);
+  assert.deepEqual(big.order.map((m) => m.model), ['text-embedding-3-small']);
+  assert.match(big.skipped[0].reason, /^an input of ~\d+ tokens exceeds max_input_tokens 512$/);
+  const blocked = planEmbeddingRoute({ ...group, models: [group.models[1]] }, { model: 'plan', input: chunk.repeat(20) }, ctx);
+  assert.equal(blocked.blocked?.code, 'budget_exceeded');
+  assert.match(blocked.blocked?.message ?? '', /\+ 0 completion tokens, over the budget of \$0\.00005\. Send less input, or raise budget_per_request_usd\./);
 });
