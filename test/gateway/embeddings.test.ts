@@ -64,6 +64,15 @@ model_groups:
       - provider: b
         model: text-embedding-3-large
         timeout_ms: 2000
+  - name: embed-quick
+    strategy: fallback
+    models:
+      - provider: a
+        model: text-embedding-3-small
+        timeout_ms: 300
+      - provider: b
+        model: text-embedding-3-large
+        timeout_ms: 2000
   - name: azure-embed
     models:
       - provider: azure
@@ -189,6 +198,26 @@ test('fallback: a 503 from the first target moves on to the next, and the event 
   assert.equal(event.fallback_count, 1);
   assert.deepEqual(event.attempts.map((x) => [x.provider, x.outcome, x.status]), [['a', 'error', 503], ['b', 'success', 200]]);
 });
+
+for (const [name, behavior, outcome, reason] of [
+  ['timeout before headers', { delayMs: 1500 }, 'timeout', /timeout_ms 300/],
+  ['429', { failStatus: 429, retryAfter: 20 }, 'error', /429/],
+  ['malformed JSON', { malformedJson: true }, 'error', /malformed JSON/],
+  ['wrong content type', { wrongContentType: true }, 'error', /content type "text\/html/],
+  ['connection reset', { reset: 'before-headers' as const }, 'error', /reset|closed|socket/i],
+] as const) {
+  test(`fallback moves on after ${name}, as for chat`, async () => {
+    reset();
+    a.setBehavior({ ...behavior, times: 1 });
+    const { data: r, response } = await gw.client.embeddings.create({ model: 'embed-quick', input: `after ${name}` }).withResponse();
+    assert.equal(r.model, 'text-embedding-3-large');
+    assert.deepEqual(r.data[0].embedding, fakeVector(`after ${name}`, 1536));
+    assert.equal(response.headers.get('x-kt-fallback-count'), '1');
+    const event = lastEvent();
+    assert.deepEqual(event.attempts.map((x) => x.outcome), [outcome, 'success']);
+    assert.match(event.attempts[0].error ?? '', reason);
+  });
+}
 
 test('a non-retryable 400 from the upstream comes back as it is, without fallback', async () => {
   reset();
