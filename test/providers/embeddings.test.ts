@@ -3,8 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { base64Embedding, embeddingsJson } from '../../gateway/http/embeddings';
+import { providerFor } from '../../gateway/providers/index';
+import { ollamaEmbedRoute } from '../../gateway/providers/ollama';
 import { parseEmbeddings } from '../../gateway/providers/openai';
 import { UpstreamError } from '../../gateway/providers/provider';
+import { startFakeAzure, FAKE_AZURE_KEY } from '../fakes';
+import { fakeVector } from '../fakes/fake-upstream';
 import { attempt } from './attempt';
 
 const ctx = attempt({ type: 'openai', baseUrl: 'http://127.0.0.1:9/v1' }, { model: 'text-embedding-3-small' });
@@ -46,5 +50,39 @@ test('vectors out of order are put in input order, and the model defaults to the
 test('an answer without vectors is a protocol error (so routing falls back)', () => {
   for (const bad of [{ object: 'list' }, answer([{ object: 'embedding', index: 0, embedding: ['x'] }]), answer([{ index: 0, embedding: 'AAA' }])]) {
     assert.throws(() => parseEmbeddings(bad, JSON.stringify(bad), ctx, 'float'), (e: unknown) => e instanceof UpstreamError && e.kind === 'protocol' && e.retryable);
+  }
+});
+
+test('Ollama\'s native /api/embed is found at the server root, whatever the /v1 base_url looks like', () => {
+  const route = (baseUrl: string) => ollamaEmbedRoute({ id: 'o', type: 'ollama', baseUrl });
+  assert.deepEqual(route('http://localhost:11434/v1'), { origin: 'http://localhost:11434', path: '/api/embed' });
+  assert.deepEqual(route('http://localhost:11434/v1/'), { origin: 'http://localhost:11434', path: '/api/embed' });
+  assert.deepEqual(route('http://localhost:11434'), { origin: 'http://localhost:11434', path: '/api/embed' });
+  assert.deepEqual(route('https://gpu.example.com/ollama/v1'), { origin: 'https://gpu.example.com', path: '/ollama/api/embed' });
+});
+
+test('Azure embeddings: deployment form, v1 form (deployment as model), and a bare resource URL', async () => {
+  const azure = await startFakeAzure({ deployments: ['embed-small'] });
+  try {
+    const forms = [
+      { baseUrl: `${azure.url}/openai/deployments/embed-small/`, path: '/openai/deployments/embed-small/embeddings' },
+      { baseUrl: azure.v1BaseUrl, path: '/openai/v1/embeddings' },
+      { baseUrl: azure.url, path: '/openai/deployments/embed-small/embeddings' },
+    ];
+    for (const form of forms) {
+      const ctx = attempt({ type: 'azure-openai', baseUrl: form.baseUrl }, { model: 'embed-small', key: FAKE_AZURE_KEY });
+      try {
+        const answer = await providerFor('azure-openai').embed!({ model: 'client-name', input: ['one', 'two'], dimensions: 4 }, ctx);
+        assert.deepEqual(answer.data.map((d) => d.embedding), [fakeVector('one', 4), fakeVector('two', 4)], form.baseUrl);
+        const sent = azure.requests.at(-1)!;
+        assert.equal(sent.path, form.path);
+        assert.equal(sent.body.model, 'embed-small');
+        assert.equal(sent.headers['api-key'], FAKE_AZURE_KEY);
+      } finally {
+        await ctx.close();
+      }
+    }
+  } finally {
+    await azure.close();
   }
 });
