@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { knownModel } from '../policy/known-models';
 import type { MockSettings, ProviderTarget } from '../policy/types';
 import {
+  embeddingInputs,
   UpstreamError,
   type AttemptContext,
   type ChatCompletion,
@@ -95,7 +96,7 @@ export function mockVector(model: string, input: string | number[], dimensions: 
   const out = new Array<number>(dimensions);
   let norm = 0;
   for (let i = 0; i < dimensions; i++) {
-    // xorshift64-style pair: fast, and plenty for vectors nobody searches for structure.
+    // Marsaglia's two-word xorshift: fast, and random enough for vectors no one reads meaning into.
     let t = x ^ (x << 11);
     x = y;
     y = (y ^ (y >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
@@ -127,9 +128,7 @@ export const mock: Provider = {
   async embed(request: EmbeddingsRequest, ctx: AttemptContext): Promise<Embeddings> {
     await admit(ctx);
     const dimensions = request.dimensions ?? knownModel(ctx.model)?.dimensions ?? DEFAULT_MOCK_DIMENSIONS;
-    const raw = request.input;
-    // One token array is one input; otherwise each element is.
-    const inputs: Array<string | number[]> = typeof raw === 'string' ? [raw] : raw.length > 0 && typeof raw[0] === 'number' ? [raw as number[]] : (raw as Array<string | number[]>);
+    const inputs = embeddingInputs(request.input);
     let tokens = 0;
     for (const input of inputs) tokens += typeof input === 'string' ? estimateTokens(input.length) : input.length;
     return {

@@ -78,6 +78,13 @@ export interface EmbeddingsRequest {
   [key: string]: unknown;
 }
 
+/** The separate inputs of an embeddings request: one token-id array is one input, otherwise each element is. */
+export function embeddingInputs(input: EmbeddingsRequest['input']): Array<string | number[]> {
+  if (typeof input === 'string') return [input];
+  if (input.length > 0 && typeof input[0] === 'number') return [input as number[]];
+  return input as Array<string | number[]>;
+}
+
 /** OpenAI embeddings answer, vectors as floats, in input order; `model` is the model that served it. */
 export interface Embeddings {
   object: 'list';

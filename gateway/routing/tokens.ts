@@ -1,6 +1,6 @@
 // Prompt and completion token estimates made before a call, for cost routing and estimated cost.
 import { join } from 'node:path';
-import type { ChatMessage, ChatRequest, EmbeddingsRequest } from '../providers/provider';
+import { embeddingInputs, type ChatMessage, type ChatRequest, type EmbeddingsRequest } from '../providers/provider';
 
 /** Completion tokens assumed when the request sets no max_tokens/max_completion_tokens. */
 export const DEFAULT_COMPLETION_TOKENS = 256;
@@ -59,9 +59,7 @@ export function estimatePromptTokens(request: { messages?: ChatMessage[]; tools?
 export function embeddingInputTokens(input: EmbeddingsRequest['input'], model: string): number[] {
   const counter = isOpenAIFamily(model) ? loadOpenAICounter() : null;
   const count = counter ?? roughTokens;
-  if (typeof input === 'string') return [count(input)];
-  if (input.length > 0 && typeof input[0] === 'number') return [input.length];
-  return (input as Array<string | number[]>).map((x) => (typeof x === 'string' ? count(x) : x.length));
+  return embeddingInputs(input).map((x) => (typeof x === 'string' ? count(x) : x.length));
 }
 
 export function requestedCompletionTokens(request: ChatRequest): number {
