@@ -58,7 +58,7 @@ test('the demo config has what npm start needs', () => {
   assert.deepEqual(config.targets.map((t) => [t.id, t.type]), [['primary', 'mock'], ['flaky', 'mock'], ['backup', 'mock'], ['local-ollama', 'ollama']]);
   assert.deepEqual(config.targets[1].mock, { latency_ms: 80, fail_status: 503, failure_rate: 0.5 });
   const groups = new Map(config.groups.map((g) => [g.name, g]));
-  assert.deepEqual([...groups.keys()], ['fast-chat', 'reliable-chat', 'cost-optimized', 'quick', 'chat-experiment']);
+  assert.deepEqual([...groups.keys()], ['fast-chat', 'reliable-chat', 'cost-optimized', 'quick', 'chat-experiment', 'embeddings']);
   const reliable = groups.get('reliable-chat')!;
   assert.equal(reliable.strategy, 'fallback');
   assert.deepEqual(reliable.models.map((m) => m.provider), ['flaky', 'backup', 'local-ollama']);
