@@ -1,16 +1,17 @@
 // Gateway overhead benchmark (prints figures; not a test). One run measures, on this machine:
 // requests sent directly to a fake upstream, through a minimal undici pass-through proxy (the floor
 // for Node here), and through the gateway; the gateway is judged against the floor of the same run.
-//   node bench/gateway.mjs [--quick]
+//   node bench/gateway.mjs [--quick] [--only embeddings]
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchRoutingConfig, startBenchGateway } from './lib/gateway-config.mjs';
-import { chatTarget, latencies, median, medianDifferenceInterval, peakRssMiB, percentile, seededRandom, startChild, streamTiming, throughput } from './lib/measure.mjs';
+import { chatTarget, embeddingsTarget, latencies, median, medianDifferenceInterval, peakRssMiB, percentile, seededRandom, startChild, streamTiming, throughput } from './lib/measure.mjs';
 
 const quick = process.argv.includes('--quick');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const ROUNDS = quick ? 2 : 5;
 const SEQUENTIAL = quick ? 200 : 500;
 const THROUGHPUT_SECONDS = quick ? 2 : 4;
@@ -78,6 +79,37 @@ const slowInstances = {
 
 const fmt = (n, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 console.log(`# kt gateway benchmark — ${new Date().toISOString()}, node ${process.version}, ${ROUNDS} rounds, ${INSTANCES} processes per proxy`);
+
+// 0. Embeddings at concurrency 1: a 1536-float vector per answer. The floor forwards the client's
+// encoding_format and pipes the upstream's bytes; the gateway asks for floats, checks them, and
+// answers as the client asked (base64 encoded by the gateway itself).
+const embeddingPaths = (format) => ({
+  direct: [embeddingsTarget(fast.url, format)],
+  floor: floors.map((f) => embeddingsTarget(f.url, format)),
+  gateway: gatewayInstances.map((g) => embeddingsTarget(g.url, format, 'bench', g.key)),
+});
+const embeddingFigures = {};
+for (const format of ['float', 'base64']) {
+  const paths = embeddingPaths(format);
+  for (const t of Object.values(paths).flat()) await latencies(t, 50);
+  const e = { direct: [], floor: [], gateway: [] };
+  for (let r = 0; r < ROUNDS; r++) for (const name of Object.keys(e)) e[name].push(...(await latencies(pick(name, r, paths), SEQUENTIAL)));
+  embeddingFigures[format] = e;
+}
+function printEmbeddings() {
+  console.log('\n## Embeddings at concurrency 1 (ms; 1536 dimensions, one input)');
+  console.log('format  path      p50 total  p99 total  added p50  added p99');
+  for (const [format, e] of Object.entries(embeddingFigures)) {
+    const q = (name, x) => percentile(e[name], x);
+    for (const name of Object.keys(e)) console.log(`${format.padEnd(7)} ${name.padEnd(9)} ${fmt(q(name, 50)).padStart(9)}  ${fmt(q(name, 99)).padStart(9)}  ${fmt(q(name, 50) - q('direct', 50)).padStart(9)}  ${fmt(q(name, 99) - q('direct', 99)).padStart(9)}`);
+    const interval = medianDifferenceInterval(e.gateway, e.floor);
+    console.log(`${format}: gateway vs floor, added p50 ${fmt(q('gateway', 50) - q('floor', 50))} ms more (95% interval ${fmt(interval[0])}..${fmt(interval[1])})`);
+  }
+}
+if (only === 'embeddings') {
+  printEmbeddings();
+  process.exit(0);
+}
 
 // Warm-up: connections, JIT, the gateway's first-use paths.
 for (const t of [...Object.values(instances).flat(), ...Object.values(slowInstances).flat()]) await latencies(t, 50);
@@ -148,6 +180,8 @@ function shuffler(seed) {
     return out;
   };
 }
+
+printEmbeddings();
 
 console.log('\n## Peak RSS (MiB)');
 const peak = (processes) => Math.max(...processes.map((c) => peakRssMiB(c.pid)));

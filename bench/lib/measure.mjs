@@ -72,6 +72,16 @@ export function chatTarget(url, model = 'bench-model', key = 'sk-bench') {
   };
 }
 
+/** Embeddings requests (one short input) to one server; `format` is the client's encoding_format. */
+export function embeddingsTarget(url, format, model = 'bench-model', key = 'sk-bench') {
+  return {
+    client: pool(url),
+    path: '/v1/embeddings',
+    body: JSON.stringify({ model, input: 'The quick brown fox jumps over the lazy dog.', encoding_format: format }),
+    headers: { authorization: `Bearer ${key}` },
+  };
+}
+
 export function pool(url, connections = 64) {
   return new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000, connect: { noDelay: true } });
 }

@@ -1,5 +1,6 @@
 // Benchmark upstream: a minimal OpenAI-compatible server (child process) with a fixed answer,
-// an optional delay, and a 64-chunk stream at a fixed gap.
+// an optional delay, a 64-chunk stream at a fixed gap, and /v1/embeddings with one fixed 1536-float
+// vector per answer (as floats or base64, as asked).
 import { createServer } from 'node:http';
 
 const delayMs = Number(process.env.UPSTREAM_DELAY_MS ?? 0);
@@ -11,12 +12,22 @@ const completion = JSON.stringify({
 });
 const chunk = (i, last) => `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1700000000, model: 'bench-model', choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: 'tok ' } : last ? {} : { content: 'tok ' }, finish_reason: last ? 'stop' : null, logprobs: null }] })}\n\n`;
 
+const vector = Array.from({ length: 1536 }, (_, i) => Math.fround(Math.sin(i + 1) / 40));
+const embeddingsAnswer = (embedding) => JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding }], model: 'bench-model', usage: { prompt_tokens: 7, total_tokens: 7 } });
+const embeddings = { float: embeddingsAnswer(vector), base64: embeddingsAnswer(Buffer.from(new Float32Array(vector).buffer).toString('base64')) };
+
 const server = createServer((req, res) => {
   let body = '';
   req.on('data', (d) => (body += d));
   req.on('end', () => {
     const stream = body.includes('"stream":true');
     const answer = () => {
+      if (req.url === '/v1/embeddings') {
+        const text = body.includes('"encoding_format":"base64"') ? embeddings.base64 : embeddings.float;
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+        return;
+      }
       if (!stream) {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(completion) });
         res.end(completion);

@@ -8,7 +8,7 @@ export const HELP = `kt ${VERSION} — local multi-model LLM routing
 Usage: kt <command> [options]
 
 Commands:
-  policy lint --file FILE        check a policy-config.yaml (KT001–KT115)
+  policy lint --file FILE        check a policy-config.yaml (KT001–KT116)
   gateway start --config FILE    run the OpenAI-compatible routing gateway
   route explain --config FILE    what the gateway would do with a request, without sending it
   events tail | stats            query decision events

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 
 export const LINT_HELP = `Usage: kt policy lint --file FILE [--format text|json] [--strict] [--check-env]
 
-Checks a policy-config.yaml: YAML syntax, the schema and the routing rules (KT001–KT115).
+Checks a policy-config.yaml: YAML syntax, the schema and the routing rules (KT001–KT116).
 
 Options:
   --file FILE      the config to check; "-" reads standard input

@@ -123,7 +123,7 @@ async function answer(res: ServerResponse, gw: GatewayContext, rec: RequestRecor
 }
 
 /** A header value from text the client or an upstream chose (a direct model name): printable ASCII as is, the rest percent-encoded. */
-function headerSafe(value: string): string {
+export function headerSafe(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
 }
 
@@ -203,7 +203,7 @@ export function authMessage(failure: AuthFailure): string {
   return 'Unknown gateway key. Check the "Authorization: Bearer kt_gk_…" header; "kt keys list" shows the keys this gateway accepts.';
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+export function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -265,6 +265,6 @@ function buildEvent(gw: GatewayContext, rec: RequestRecord, decision: DecisionEv
   };
 }
 
-function roundUsd(v: number): number {
+export function roundUsd(v: number): number {
   return Math.round(v * 1e8) / 1e8;
 }

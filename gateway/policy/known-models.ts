@@ -5,17 +5,22 @@
 import type { ProviderType } from './types';
 
 export type ModelFamily = 'openai' | 'anthropic' | 'ollama';
+/** Chat models answer /v1/chat/completions; embedding models only /v1/embeddings. */
+export type ModelKind = 'chat' | 'embedding';
 
 export interface KnownModel {
   /** Canonical name; dated snapshots and `:tag` variants match it by prefix. */
   name: string;
   family: ModelFamily;
+  kind: ModelKind;
   /** USD per 1,000 input (prompt) tokens. */
   inputPer1k: number;
   /** USD per 1,000 output (completion) tokens. */
   outputPer1k: number;
-  /** Context window in tokens. */
+  /** Context window in tokens (for embedding models: per input). */
   contextWindow: number;
+  /** Embedding models: length of the vectors they return by default. */
+  dimensions?: number;
   description: string;
 }
 
@@ -54,14 +59,39 @@ const TABLE: Array<[name: string, family: ModelFamily, inPer1M: number, outPer1M
   ['deepseek-r1', 'ollama', 0, 0, 128_000, 'DeepSeek-R1 distilled (local)'],
 ];
 
-export const KNOWN_MODELS: readonly KnownModel[] = TABLE.map(([name, family, inPer1M, outPer1M, contextWindow, description]) => ({
-  name,
-  family,
-  inputPer1k: inPer1M / 1000,
-  outputPer1k: outPer1M / 1000,
-  contextWindow,
-  description,
-}));
+/** Embedding models are priced on input only; the context is the most one input may hold. */
+const EMBEDDING_TABLE: Array<[name: string, family: ModelFamily, inPer1M: number, context: number, dimensions: number, description: string]> = [
+  ['text-embedding-3-small', 'openai', 0.02, 8_191, 1536, 'OpenAI text-embedding-3-small (embeddings)'],
+  ['text-embedding-3-large', 'openai', 0.13, 8_191, 3072, 'OpenAI text-embedding-3-large (embeddings)'],
+  ['text-embedding-ada-002', 'openai', 0.1, 8_191, 1536, 'OpenAI text-embedding-ada-002 (embeddings, legacy)'],
+  ['nomic-embed-text', 'ollama', 0, 8_192, 768, 'Nomic Embed Text (local embeddings)'],
+  ['mxbai-embed-large', 'ollama', 0, 512, 1024, 'mixedbread.ai mxbai-embed-large (local embeddings)'],
+  ['all-minilm', 'ollama', 0, 512, 384, 'all-MiniLM sentence transformer (local embeddings)'],
+  ['snowflake-arctic-embed', 'ollama', 0, 512, 1024, 'Snowflake Arctic Embed (local embeddings)'],
+  ['bge-m3', 'ollama', 0, 8_192, 1024, 'BAAI BGE-M3 (local embeddings)'],
+];
+
+export const KNOWN_MODELS: readonly KnownModel[] = [
+  ...TABLE.map(([name, family, inPer1M, outPer1M, contextWindow, description]): KnownModel => ({
+    name,
+    family,
+    kind: 'chat',
+    inputPer1k: inPer1M / 1000,
+    outputPer1k: outPer1M / 1000,
+    contextWindow,
+    description,
+  })),
+  ...EMBEDDING_TABLE.map(([name, family, inPer1M, contextWindow, dimensions, description]): KnownModel => ({
+    name,
+    family,
+    kind: 'embedding',
+    inputPer1k: inPer1M / 1000,
+    outputPer1k: 0,
+    contextWindow,
+    dimensions,
+    description,
+  })),
+];
 
 const byName = new Map(KNOWN_MODELS.map((m) => [m.name, m]));
 /** Longest names first, so `gpt-4o-mini-2024-07-18` finds gpt-4o-mini before gpt-4o. */

@@ -1,4 +1,4 @@
-// Semantic rules KT101–KT114: what the schema cannot say about a routing config.
+// Semantic rules KT101–KT114 and KT116: what the schema cannot say about a routing config.
 import { isMap, isSeq, type Node } from 'yaml';
 import { nodeRange, pairOf, valueOf, type ParsedPolicy } from './document';
 import { appendToMap, proportionalWeights, removePair, removeSeqItem, replaceNode } from './edits';
@@ -196,10 +196,12 @@ const costGroups: Rule = (ctx) => {
       });
     }
     for (const m of g.models) {
-      const missing = ['cost_per_1k_input', 'cost_per_1k_output'].filter((key) => !hasKey(m, key));
-      if (missing.length === 0) continue;
       // A well-known model's list prices make a ready fix; the config still states them explicitly.
       const known = m.model ? knownModel(m.model) : undefined;
+      // Embedding models generate nothing, so they need no output price.
+      const keys = known?.kind === 'embedding' ? ['cost_per_1k_input'] : ['cost_per_1k_input', 'cost_per_1k_output'];
+      const missing = keys.filter((key) => !hasKey(m, key));
+      if (missing.length === 0) continue;
       const prices: Record<string, number | undefined> = { cost_per_1k_input: known?.inputPer1k, cost_per_1k_output: known?.outputPer1k };
       const edit = known ? appendToMap(ctx.parsed, m.node, missing.map((key) => `${key}: ${+Number(prices[key]).toFixed(8)}`)) : undefined;
       report(ctx, {
@@ -322,9 +324,30 @@ const unsetEnv: Rule = (ctx) => {
   }
 };
 
+const mixedKinds: Rule = (ctx) => {
+  for (const g of ctx.outline.groups) {
+    const chat: LocatedModel[] = [];
+    const embedding: LocatedModel[] = [];
+    for (const m of g.models) {
+      const kind = m.model ? knownModel(m.model)?.kind : undefined;
+      if (kind === 'chat') chat.push(m);
+      else if (kind === 'embedding') embedding.push(m);
+    }
+    if (chat.length === 0 || embedding.length === 0) continue;
+    const names = (ms: LocatedModel[]) => quoteList(ms.map((m) => m.model ?? '?'));
+    report(ctx, {
+      code: 'KT116',
+      severity: 'warning',
+      message: `Model group ${groupLabel(g)} mixes chat models (${names(chat)}) and embedding models (${names(embedding)}): a chat request routed to an embedding model fails, and so does an embeddings request routed to a chat model. Move the embedding models to a group of their own and send /v1/embeddings requests to that group.`,
+      range: groupRange(ctx, g),
+      related: [...chat, ...embedding].map((m) => ({ range: modelRange(ctx, m), message: `${modelLabel(m)} is a known ${chat.includes(m) ? 'chat' : 'embedding'} model` })),
+    });
+  }
+};
+
 const RULES: Rule[] = [
   unknownProvider, weightsSum, duplicateGroups, missingSecret, duplicateTargets, fallbackTimeouts,
-  costGroups, policyChain, ignoredWeights, baseUrls, emptyGroups, unsetEnv,
+  costGroups, policyChain, ignoredWeights, baseUrls, emptyGroups, unsetEnv, mixedKinds,
 ];
 
 export function checkRules(parsed: ParsedPolicy, outline: PolicyOutline, options: RuleOptions): PolicyDiagnostic[] {

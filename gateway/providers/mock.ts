@@ -1,13 +1,18 @@
 // The built-in offline provider (`mock:` base_url): deterministic replies, latency and failures for
 // demos and development with no network and no key.
+import { createHash } from 'node:crypto';
+import { knownModel } from '../policy/known-models';
 import type { MockSettings, ProviderTarget } from '../policy/types';
 import {
+  embeddingInputs,
   UpstreamError,
   type AttemptContext,
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatMessage,
   type ChatRequest,
+  type Embeddings,
+  type EmbeddingsRequest,
   type Provider,
   type Usage,
 } from './provider';
@@ -76,6 +81,34 @@ async function admit(ctx: AttemptContext): Promise<number> {
   return n;
 }
 
+/** Vector length when neither the request nor a known model says: text-embedding-3-small's. */
+export const DEFAULT_MOCK_DIMENSIONS = 1536;
+
+/**
+ * A unit vector that depends only on model and input: a SHA-256-seeded xorshift stream, rounded to
+ * float32 as real embeddings are, so float and base64 answers carry the very same numbers.
+ */
+export function mockVector(model: string, input: string | number[], dimensions: number): number[] {
+  const text = typeof input === 'string' ? `text:${input}` : `tokens:${input.join(',')}`;
+  const seed = createHash('sha256').update(model).update('\0').update(text).digest();
+  let x = seed.readUInt32LE(0) || 1;
+  let y = seed.readUInt32LE(4) || 2;
+  const out = new Array<number>(dimensions);
+  let norm = 0;
+  for (let i = 0; i < dimensions; i++) {
+    // Marsaglia's two-word xorshift: fast, and random enough for vectors no one reads meaning into.
+    let t = x ^ (x << 11);
+    x = y;
+    y = (y ^ (y >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
+    const v = y / 0x100000000 - 0.5;
+    out[i] = v;
+    norm += v * v;
+  }
+  const scale = 1 / Math.sqrt(norm || 1);
+  for (let i = 0; i < dimensions; i++) out[i] = Math.fround(out[i] * scale);
+  return out;
+}
+
 export const mock: Provider = {
   type: 'mock',
 
@@ -89,6 +122,20 @@ export const mock: Provider = {
       model: ctx.model,
       choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop', logprobs: null }],
       usage: usageFor(request.messages, reply),
+    };
+  },
+
+  async embed(request: EmbeddingsRequest, ctx: AttemptContext): Promise<Embeddings> {
+    await admit(ctx);
+    const dimensions = request.dimensions ?? knownModel(ctx.model)?.dimensions ?? DEFAULT_MOCK_DIMENSIONS;
+    const inputs = embeddingInputs(request.input);
+    let tokens = 0;
+    for (const input of inputs) tokens += typeof input === 'string' ? estimateTokens(input.length) : input.length;
+    return {
+      object: 'list',
+      data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: mockVector(ctx.model, input, dimensions) })),
+      model: ctx.model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
     };
   },
 

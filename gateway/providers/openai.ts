@@ -1,6 +1,6 @@
 // OpenAI Chat Completions, and the shared code path for OpenAI-compatible upstreams (Azure, Ollama).
 import type { ProviderTarget, ProviderType } from '../policy/types';
-import { forwardAsSent, type AttemptContext, type ChatCompletion, type ChatCompletionChunk, type ChatRequest, type Provider } from './provider';
+import { forwardAsSent, forwardEmbeddingsAsSent, type AttemptContext, type ChatCompletion, type ChatCompletionChunk, type ChatRequest, type EmbeddingFormat, type Embeddings, type EmbeddingsRequest, type Provider } from './provider';
 import type { SseEvent } from './sse';
 import {
   expectEventStream,
@@ -21,6 +21,8 @@ import {
 export interface OpenAICompatibleOptions {
   type: ProviderType;
   route(target: ProviderTarget, model: string): UpstreamRoute;
+  /** Where embeddings go, for upstreams that serve OpenAI's /embeddings. */
+  embeddingsRoute?(target: ProviderTarget, model: string): UpstreamRoute;
   /** Auth and any extra headers; throws `missing_key` before I/O when a key is required and unset. */
   headers(ctx: AttemptContext): Record<string, string>;
   /** Last edits to the outgoing body (field renames, unsupported fields). */
@@ -81,6 +83,54 @@ class OpenAIStreamTranslator implements StreamTranslator {
   }
 }
 
+/** OpenAI's embeddings body for the upstream: the client's fields, with the model to ask for. */
+export function embeddingsBody(request: EmbeddingsRequest, model: string): string {
+  const { model: _requested, ...rest } = request;
+  return JSON.stringify({ model, ...rest });
+}
+
+/** float32 little-endian bytes in base64 (OpenAI's `base64` encoding) as numbers, or undefined if not whole floats. */
+function decodeBase64Vector(text: string): number[] | undefined {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length % 4 !== 0) return undefined;
+  const out = new Array<number>(bytes.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);
+  return out;
+}
+
+/**
+ * Checks an OpenAI embeddings answer and puts its vectors in input order, as floats whichever
+ * encoding came back. When the answer is already what the client asked for, its text is kept to be
+ * forwarded unchanged.
+ */
+export function parseEmbeddings(value: unknown, text: string, ctx: AttemptContext, wanted: EmbeddingFormat): Embeddings {
+  const obj = value as Record<string, unknown> | null;
+  if (!obj || typeof obj !== 'object' || !Array.isArray(obj.data)) {
+    throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} answered 2xx without an embeddings list (no data)`);
+  }
+  let asWanted = true;
+  const data = (obj.data as Array<Record<string, unknown>>).map((item, i) => {
+    const raw = item?.embedding;
+    const embedding = typeof raw === 'string' ? decodeBase64Vector(raw) : Array.isArray(raw) && raw.every((x) => typeof x === 'number') ? (raw as number[]) : undefined;
+    if (!embedding) throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} sent an embedding that is neither a list of numbers nor base64 float32 (data[${i}])`);
+    const index = typeof item.index === 'number' ? item.index : i;
+    if (index !== i || item.object !== 'embedding' || (typeof raw === 'string') !== (wanted === 'base64')) asWanted = false;
+    return { object: 'embedding' as const, index, embedding };
+  });
+  data.sort((a, b) => a.index - b.index);
+  const usage = obj.usage as { prompt_tokens?: unknown; total_tokens?: unknown } | undefined;
+  const prompt = typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : 0;
+  const hasModel = typeof obj.model === 'string' && obj.model !== '';
+  const answer: Embeddings = {
+    object: 'list',
+    data,
+    model: hasModel ? (obj.model as string) : ctx.model,
+    usage: { prompt_tokens: prompt, total_tokens: typeof usage?.total_tokens === 'number' ? usage.total_tokens : prompt },
+  };
+  const whole = obj.object === 'list' && hasModel && typeof usage?.prompt_tokens === 'number' && typeof usage?.total_tokens === 'number';
+  return asWanted && whole ? forwardEmbeddingsAsSent(answer, text, wanted) : answer;
+}
+
 /** A Provider for any upstream that speaks OpenAI Chat Completions. */
 export function createOpenAICompatible(opts: OpenAICompatibleOptions): Provider {
   const shapeError = opts.shapeError ?? openAIErrorShape;
@@ -106,8 +156,15 @@ export function createOpenAICompatible(opts: OpenAICompatibleOptions): Provider 
     return JSON.stringify(body);
   }
 
+  const embeddingsRoute = opts.embeddingsRoute;
   return {
     type: opts.type,
+
+    embed: embeddingsRoute && (async (request, ctx) => {
+      const res = await postJson(ctx, embeddingsRoute(ctx.target, ctx.model), opts.headers(ctx), embeddingsBody(request, ctx.model), shapeError);
+      const { value, text } = await readJsonText(res, ctx);
+      return parseEmbeddings(value, text, ctx, request.encoding_format ?? 'float');
+    }),
 
     async complete(request, ctx) {
       const headers = opts.headers(ctx);
@@ -134,5 +191,6 @@ export function createOpenAICompatible(opts: OpenAICompatibleOptions): Provider 
 export const openai: Provider = createOpenAICompatible({
   type: 'openai',
   route: (target) => routeFor(target.baseUrl, 'chat/completions'),
+  embeddingsRoute: (target) => routeFor(target.baseUrl, 'embeddings'),
   headers: (ctx) => ({ 'content-type': 'application/json', authorization: `Bearer ${requireKey(ctx)}` }),
 });

@@ -66,6 +66,53 @@ export function answerJson(answer: ChatCompletion | ChatCompletionChunk): string
   return upstreamJson.get(answer) ?? JSON.stringify(answer);
 }
 
+/** OpenAI embeddings request body as the client sent it. */
+export interface EmbeddingsRequest {
+  model: string;
+  /** Text, several texts, or token ids (one array, or one per input). */
+  input: string | string[] | number[] | number[][];
+  dimensions?: number;
+  /** How the client wants vectors; providers always return floats, and the gateway encodes them (or forwards the upstream's text). */
+  encoding_format?: 'float' | 'base64';
+  user?: string;
+  [key: string]: unknown;
+}
+
+/** The separate inputs of an embeddings request: one token-id array is one input, otherwise each element is. */
+export function embeddingInputs(input: EmbeddingsRequest['input']): Array<string | number[]> {
+  if (typeof input === 'string') return [input];
+  if (input.length > 0 && typeof input[0] === 'number') return [input as number[]];
+  return input as Array<string | number[]>;
+}
+
+/** OpenAI embeddings answer, vectors as floats, in input order; `model` is the model that served it. */
+export interface Embeddings {
+  object: 'list';
+  data: Array<{ object: 'embedding'; index: number; embedding: number[] }>;
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+}
+
+/**
+ * An upstream's exact embeddings text, kept when its vectors are already in the encoding the client
+ * asked for: the gateway then sends those bytes instead of encoding thousands of floats again.
+ * The object itself always holds floats.
+ */
+const embeddingsText = new WeakMap<Embeddings, { text: string; format: EmbeddingFormat }>();
+
+export type EmbeddingFormat = NonNullable<EmbeddingsRequest['encoding_format']>;
+
+export function forwardEmbeddingsAsSent(answer: Embeddings, text: string, format: EmbeddingFormat): Embeddings {
+  embeddingsText.set(answer, { text, format });
+  return answer;
+}
+
+/** The upstream's text for `answer` if its vectors are encoded as `format`. */
+export function embeddingsSentAs(answer: Embeddings, format: EmbeddingFormat): string | undefined {
+  const sent = embeddingsText.get(answer);
+  return sent?.format === format ? sent.text : undefined;
+}
+
 export interface AttemptContext {
   target: ProviderTarget;
   /** Physical model name to ask the upstream for. */
@@ -84,6 +131,7 @@ export type UpstreamErrorKind =
   | 'timeout'       // timeout_ms elapsed before first byte
   | 'http'          // upstream answered with a non-2xx status
   | 'protocol'      // malformed JSON, wrong content type, garbage stream
+  | 'unsupported'   // the target cannot serve this API (Anthropic has no embeddings): move on
   | 'aborted';      // the client went away
 
 /** An attempt that failed; carries what routing needs to decide whether to fall back. */
@@ -120,4 +168,6 @@ export interface Provider {
    * upstream that ends without its end marker after content has still ended.
    */
   stream(request: ChatRequest, ctx: AttemptContext): Promise<AsyncIterable<ChatCompletionChunk>>;
+  /** Embeddings, for providers that have them; floats in input order. Throws UpstreamError on failure. */
+  embed?(request: EmbeddingsRequest, ctx: AttemptContext): Promise<Embeddings>;
 }

@@ -1,9 +1,9 @@
 // Session affinity: the same conversation lands on the same model, on every gateway replica.
 import { createHash } from 'node:crypto';
-import type { ChatRequest } from '../providers/provider';
+import type { ChatMessage } from '../providers/provider';
 
 /** x-session-id header, else the `user` field, else a hash of the first user message. */
-export function sessionKey(request: ChatRequest, headerValue: string | undefined): string | undefined {
+export function sessionKey(request: { user?: unknown; messages?: ChatMessage[] }, headerValue: string | undefined): string | undefined {
   if (headerValue && headerValue.trim()) return headerValue.trim().slice(0, 200);
   if (typeof request.user === 'string' && request.user) return `user:${request.user.slice(0, 200)}`;
   const first = request.messages?.find((m) => m.role === 'user');

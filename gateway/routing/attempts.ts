@@ -3,7 +3,7 @@
 import type { Attempt } from '../events/decision-event';
 import { Cancellation } from '../providers/cancellation';
 import { providerFor } from '../providers/index';
-import { UpstreamError, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from '../providers/provider';
+import { UpstreamError, type AttemptContext, type ChatCompletion, type ChatCompletionChunk, type ChatRequest, type Embeddings, type EmbeddingsRequest, type Provider } from '../providers/provider';
 import type { RoutedTarget, RoutingTable } from '../runtime/routing-table';
 import type { LatencyBoard } from './latency';
 import { modelKey, type RoutedModel } from './plan';
@@ -48,7 +48,30 @@ export function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
-export async function runAttempts(order: readonly RoutedModel[], options: AttemptOptions): Promise<AttemptsOutcome> {
+/** One attempt under way: what a call needs, and how to end the attempt's timeout and client link. */
+interface AttemptRun {
+  model: RoutedModel;
+  target: RoutedTarget;
+  provider: Provider;
+  ctx: AttemptContext;
+  started: number;
+  attempts: Attempt[];
+  /** Set when the attempt is bounded by timeout_ms: its own signal, aborted on timeout or client abort. */
+  controller: Cancellation | undefined;
+  /** Ends the timeout and the link to the client's signal. */
+  release(): void;
+  /** Ends the timeout only (a stream keeps the link until it ends). */
+  stopTimer(): void;
+  unlink: (() => void) | undefined;
+}
+
+type Failed = Extract<AttemptsOutcome, { kind: 'client_error' | 'exhausted' | 'aborted' }>;
+
+/**
+ * Tries models in order: `call` makes one attempt and returns the outcome on success; a thrown error
+ * is recorded, and a retryable one moves on to the next model. Shared by every inbound API.
+ */
+async function tryInOrder<T>(order: readonly RoutedModel[], options: Omit<AttemptOptions, 'request' | 'stream'>, call: (run: AttemptRun) => Promise<T>): Promise<T | Failed> {
   const attempts: Attempt[] = [];
   for (const model of order) {
     if (options.clientSignal.aborted) return { kind: 'aborted', attempts };
@@ -65,37 +88,16 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
           controller.abort();
         }, model.timeout_ms)
       : undefined;
-    const release = () => {
+    const stopTimer = () => {
       if (timer) clearTimeout(timer);
+    };
+    const release = () => {
+      stopTimer();
       unlink?.();
     };
     const ctx = { target, model: model.model, apiKey: options.table.apiKey(target), signal: controller ?? options.clientSignal, dispatcher: target.dispatcher };
-    const provider = providerFor(target.type);
     try {
-      if (!options.stream) {
-        const completion = await provider.complete(options.request, ctx);
-        release();
-        const ttft = performance.now() - started;
-        options.latency.record(modelKey(model), ttft);
-        attempts.push(attemptOf(model, 'success', started));
-        return { kind: 'completion', completion, model, target, attempts, ttftMs: round(performance.now() - options.startedAt) };
-      }
-      const iterable = await provider.stream(options.request, ctx);
-      const upstream = iterable[Symbol.asyncIterator]();
-      // The stream is committed only once its first chunk is here: until then it may still fall back.
-      const first = await upstream.next();
-      if (timer) clearTimeout(timer);
-      options.latency.record(modelKey(model), performance.now() - started);
-      attempts.push(attemptOf(model, 'success', started));
-      const idle = controller && model.timeout_ms ? idleBounded(upstream, model.timeout_ms, controller, `${target.id}/${model.model}`) : undefined;
-      return {
-        kind: 'stream', first: first.done ? undefined : first.value, rest: idle?.rest ?? upstream, model, target, attempts,
-        ttftMs: round(performance.now() - options.startedAt),
-        release: () => {
-          idle?.stop();
-          unlink?.();
-        },
-      };
+      return await call({ model, target, provider: providerFor(target.type), ctx, started, attempts, controller, release, stopTimer, unlink });
     } catch (caught) {
       release();
       if (options.clientSignal.aborted) {
@@ -105,11 +107,78 @@ export async function runAttempts(order: readonly RoutedModel[], options: Attemp
       let error = asUpstream(caught, 'upstream failed');
       if (timedOut) error = new UpstreamError('timeout', `no first byte from ${target.id}/${model.model} within timeout_ms ${model.timeout_ms}`);
       attempts.push(attemptOf(model, error.kind === 'timeout' ? 'timeout' : 'error', started, error));
-      options.latency.recordFailure(modelKey(model), performance.now() - started);
+      // A target that cannot serve the API says nothing about its speed.
+      if (error.kind !== 'unsupported') options.latency.recordFailure(modelKey(model), performance.now() - started);
       if (!error.retryable) return { kind: 'client_error', error, attempts, model, target };
     }
   }
   return { kind: 'exhausted', attempts };
+}
+
+/** Records the attempt that answered; the time to its first byte feeds the latency board. */
+function succeeded(run: AttemptRun, options: { latency: LatencyBoard; startedAt: number }): Served {
+  options.latency.record(modelKey(run.model), performance.now() - run.started);
+  run.attempts.push(attemptOf(run.model, 'success', run.started));
+  return { model: run.model, target: run.target, attempts: run.attempts, ttftMs: round(performance.now() - options.startedAt) };
+}
+
+export function runAttempts(order: readonly RoutedModel[], options: AttemptOptions): Promise<AttemptsOutcome> {
+  return tryInOrder<AttemptsOutcome>(order, options, async (run) => {
+    if (!options.stream) {
+      const completion = await run.provider.complete(options.request, run.ctx);
+      run.release();
+      return { kind: 'completion', completion, ...succeeded(run, options) };
+    }
+    const iterable = await run.provider.stream(options.request, run.ctx);
+    const upstream = iterable[Symbol.asyncIterator]();
+    // The stream is committed only once its first chunk is here: until then it may still fall back.
+    const first = await upstream.next();
+    run.stopTimer();
+    const served = succeeded(run, options);
+    const { controller, model, target, unlink } = run;
+    const idle = controller && model.timeout_ms ? idleBounded(upstream, model.timeout_ms, controller, `${target.id}/${model.model}`) : undefined;
+    return {
+      kind: 'stream', first: first.done ? undefined : first.value, rest: idle?.rest ?? upstream, ...served,
+      release: () => {
+        idle?.stop();
+        unlink?.();
+      },
+    };
+  });
+}
+
+export type EmbeddingsOutcome = (Served & { kind: 'embeddings'; embeddings: Embeddings }) | Failed;
+
+export interface EmbeddingAttemptOptions extends Omit<AttemptOptions, 'request' | 'stream'> {
+  request: EmbeddingsRequest;
+}
+
+/** runAttempts for POST /v1/embeddings: a target that cannot take the request fails its attempt and the next one is tried. */
+export async function runEmbeddingAttempts(order: readonly RoutedModel[], options: EmbeddingAttemptOptions): Promise<EmbeddingsOutcome> {
+  let unsupported: { error: UpstreamError; model: RoutedModel; target: RoutedTarget } | undefined;
+  let unsupportedCount = 0;
+  const outcome = await tryInOrder<EmbeddingsOutcome>(order, options, async (run) => {
+    try {
+      if (!run.provider.embed) {
+        const message = `target "${run.target.id}" is of type ${run.target.type}, which has no embeddings API. Route embeddings to an openai, azure-openai, ollama or mock target.`;
+        throw new UpstreamError('unsupported', message, 400, { error: { message, type: 'invalid_request_error', param: 'model', code: 'embeddings_not_supported' } });
+      }
+      const embeddings = await run.provider.embed(options.request, run.ctx);
+      run.release();
+      return { kind: 'embeddings', embeddings, ...succeeded(run, options) };
+    } catch (error) {
+      if (error instanceof UpstreamError && error.kind === 'unsupported') {
+        unsupported = { error, model: run.model, target: run.target };
+        unsupportedCount++;
+      }
+      throw error;
+    }
+  });
+  // When no target could even take the request, that is the client's mistake to fix, not an outage.
+  if (outcome.kind === 'exhausted' && unsupported && unsupportedCount === outcome.attempts.length) {
+    return { kind: 'client_error', attempts: outcome.attempts, ...unsupported };
+  }
+  return outcome;
 }
 
 /**

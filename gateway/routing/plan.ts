@@ -1,10 +1,10 @@
 // Strategy decisions as pure functions: given a group and a request, the order in which models are tried.
 import { knownModel } from '../policy/known-models';
 import type { GroupModel, ModelGroup } from '../policy/types';
-import type { ChatRequest } from '../providers/provider';
+import type { ChatRequest, EmbeddingsRequest } from '../providers/provider';
 import { rendezvousRank } from './affinity';
 import type { LatencyBoard } from './latency';
-import { costUsd, estimatePromptTokens, requestedCompletionTokens } from './tokens';
+import { costUsd, embeddingInputTokens, estimatePromptTokens, requestedCompletionTokens } from './tokens';
 
 /** A group's model as the gateway runs it; `lastResort` marks the Ollama fallback appended at start. */
 export interface RoutedModel extends GroupModel {
@@ -51,7 +51,50 @@ export function knownModelFacts(m: Pick<GroupModel, 'model'>): ModelFacts | unde
   return known ? { inputPer1k: known.inputPer1k, outputPer1k: known.outputPer1k, contextWindow: known.contextWindow } : undefined;
 }
 
+/** The tokens a request needs of a model, for cost routing. */
+export interface TokenDemand {
+  /** Prompt tokens as `model` counts them, and what must fit its context window: the whole prompt, or the longest embeddings input. */
+  prompt(model: string): { total: number; longest: number };
+  completion: number;
+}
+
+export function chatDemand(request: ChatRequest): TokenDemand {
+  return {
+    prompt(model) {
+      const total = estimatePromptTokens(request, model);
+      return { total, longest: total };
+    },
+    completion: requestedCompletionTokens(request),
+  };
+}
+
+function embeddingDemand(request: EmbeddingsRequest): TokenDemand {
+  return {
+    prompt(model) {
+      const each = embeddingInputTokens(request.input, model);
+      let total = 0;
+      let longest = 0;
+      for (const n of each) {
+        total += n;
+        if (n > longest) longest = n;
+      }
+      return { total, longest };
+    },
+    completion: 0,
+  };
+}
+
 export function planRoute(group: RoutedGroup, request: ChatRequest, ctx: PlanContext): RoutePlan {
+  return planFor(group, request, undefined, ctx);
+}
+
+/** planRoute for an embeddings request: the same strategies, costed on input tokens alone. */
+export function planEmbeddingRoute(group: RoutedGroup, request: EmbeddingsRequest, ctx: PlanContext): RoutePlan {
+  return planFor(group, undefined, request, ctx);
+}
+
+/** Exactly one of `chat` and `embeddings` is set; the token demand is built only by cost groups. */
+function planFor(group: RoutedGroup, chat: ChatRequest | undefined, embeddings: EmbeddingsRequest | undefined, ctx: PlanContext): RoutePlan {
   // Plain loops, no closures: this runs before every upstream request, usually on a cold CPU cache.
   const regular: RoutedModel[] = [];
   const lastResort: RoutedModel[] = [];
@@ -63,7 +106,7 @@ export function planRoute(group: RoutedGroup, request: ChatRequest, ctx: PlanCon
       plan = { order: regular, skipped: [], estimatedCostUsd: null };
       break;
     case 'cost':
-      plan = planCost(group, regular, request, ctx);
+      plan = planCost(group, regular, chat ? chatDemand(chat) : embeddingDemand(embeddings!), ctx);
       break;
     case 'latency':
       plan = { order: planLatency(regular, ctx.latency, random, ctx.exploration ?? DEFAULT_EXPLORATION), skipped: [], estimatedCostUsd: null };
@@ -144,17 +187,19 @@ export interface CostEstimate {
 }
 
 /** Per-model estimates in group order: the numbers planCost decides on, also shown by `kt route explain`. */
-export function costEstimates(models: readonly RoutedModel[], request: ChatRequest, facts?: PlanContext['facts']): CostEstimate[] {
-  const completion = requestedCompletionTokens(request);
+export function costEstimates(models: readonly RoutedModel[], request: ChatRequest | TokenDemand, facts?: PlanContext['facts']): CostEstimate[] {
+  const demand = 'completion' in request && typeof (request as TokenDemand).prompt === 'function' ? (request as TokenDemand) : chatDemand(request as ChatRequest);
+  const completion = demand.completion;
   const out: CostEstimate[] = [];
   for (const m of models) {
     const known = facts?.(m);
     const perIn = m.cost_per_1k_input ?? known?.inputPer1k;
-    const perOut = m.cost_per_1k_output ?? known?.outputPer1k;
-    const prompt = estimatePromptTokens(request, m.model);
+    // Nothing is generated for embeddings, so an output price is not needed.
+    const perOut = m.cost_per_1k_output ?? known?.outputPer1k ?? (completion === 0 ? 0 : undefined);
+    const { total: prompt, longest } = demand.prompt(m.model);
     const window = m.max_input_tokens ?? known?.contextWindow;
     const estimate: CostEstimate = { model: m, promptTokens: prompt, completionTokens: completion, inputPer1k: perIn, outputPer1k: perOut, contextWindow: window, costUsd: null };
-    if (window !== undefined && prompt > window) estimate.excluded = `prompt of ~${prompt} tokens exceeds max_input_tokens ${window}`;
+    if (window !== undefined && longest > window) estimate.excluded = `${longest === prompt ? 'prompt' : 'an input'} of ~${longest} tokens exceeds max_input_tokens ${window}`;
     else if (perIn === undefined || perOut === undefined) estimate.excluded = 'no price configured or known';
     else estimate.costUsd = costUsd(prompt, completion, perIn, perOut);
     out.push(estimate);
@@ -166,11 +211,11 @@ export function overBudget(costUsd: number, budget: number | undefined): string 
   return `estimated $${costUsd.toFixed(6)} exceeds budget $${budget}`;
 }
 
-function planCost(group: RoutedGroup, models: RoutedModel[], request: ChatRequest, ctx: PlanContext): RoutePlan {
-  const completion = requestedCompletionTokens(request);
+function planCost(group: RoutedGroup, models: RoutedModel[], demand: TokenDemand, ctx: PlanContext): RoutePlan {
+  const completion = demand.completion;
   const skipped: SkippedModel[] = [];
   const priced: Array<{ m: RoutedModel; cost: number; prompt: number }> = [];
-  for (const e of costEstimates(models, request, ctx.facts)) {
+  for (const e of costEstimates(models, demand, ctx.facts)) {
     if (e.excluded !== undefined || e.costUsd === null) {
       skipped.push({ provider: e.model.provider, model: e.model.model, reason: e.excluded ?? 'no price configured or known' });
       continue;
@@ -186,7 +231,7 @@ function planCost(group: RoutedGroup, models: RoutedModel[], request: ChatReques
   if (within.length === 0) {
     const cheapest = priced[0];
     const message = cheapest
-      ? `Request blocked by cost group "${group.name}": the cheapest model that fits (${modelKey(cheapest.m)}) is estimated at $${cheapest.cost.toFixed(6)} for ~${cheapest.prompt} prompt + ${completion} completion tokens, over the budget of $${budget}. Shorten the prompt, lower max_tokens, or raise budget_per_request_usd.`
+      ? `Request blocked by cost group "${group.name}": the cheapest model that fits (${modelKey(cheapest.m)}) is estimated at $${cheapest.cost.toFixed(6)} for ~${cheapest.prompt} prompt + ${completion} completion tokens, over the budget of $${budget}. ${completion ? 'Shorten the prompt, lower max_tokens' : 'Send less input'}, or raise budget_per_request_usd.`
       : `Request blocked by cost group "${group.name}": no model can take it (${skipped.map((s) => `${s.provider}/${s.model}: ${s.reason}`).join('; ')}).`;
     return { order: [], skipped, blocked: { status: 400, code: 'budget_exceeded', message }, estimatedCostUsd: cheapest?.cost ?? null, promptTokens: cheapest?.prompt };
   }

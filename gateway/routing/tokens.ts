@@ -1,6 +1,6 @@
 // Prompt and completion token estimates made before a call, for cost routing and estimated cost.
 import { join } from 'node:path';
-import type { ChatMessage, ChatRequest } from '../providers/provider';
+import { embeddingInputs, type ChatMessage, type ChatRequest, type EmbeddingsRequest } from '../providers/provider';
 
 /** Completion tokens assumed when the request sets no max_tokens/max_completion_tokens. */
 export const DEFAULT_COMPLETION_TOKENS = 256;
@@ -53,6 +53,13 @@ export function estimatePromptTokens(request: { messages?: ChatMessage[]; tools?
   }
   if (Array.isArray(request.tools) && request.tools.length) total += count(JSON.stringify(request.tools));
   return total;
+}
+
+/** Tokens of each embeddings input as `model` would count them; token-id inputs count exactly. */
+export function embeddingInputTokens(input: EmbeddingsRequest['input'], model: string): number[] {
+  const counter = isOpenAIFamily(model) ? loadOpenAICounter() : null;
+  const count = counter ?? roughTokens;
+  return embeddingInputs(input).map((x) => (typeof x === 'string' ? count(x) : x.length));
 }
 
 export function requestedCompletionTokens(request: ChatRequest): number {

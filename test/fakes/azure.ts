@@ -1,7 +1,7 @@
-// Fake Azure OpenAI: deployment URLs with api-version, the v1 form, `api-key` auth, string error codes,
+// Fake Azure OpenAI: deployment URLs (chat/completions and embeddings) with api-version, the v1 form, `api-key` auth, string error codes,
 // content-filter annotations and the prompt-filter-only first stream chunk.
 import { json, startFake, type Dialect, type FakeUpstream, type Reply } from './fake-upstream';
-import { chunkFrames, completionBody, validateChatBody } from './openai';
+import { chunkFrames, completionBody, embeddingsBody, screenEmbeddings, validateChatBody } from './openai';
 
 export const FAKE_AZURE_KEY = 'fake-azure-key-0123456789abcdef';
 
@@ -30,11 +30,16 @@ export function azureDialect(key: string, deployments: string[]): Dialect {
   const style = { id: 'chatcmpl-azurefake01', choiceExtras: { content_filter_results: FILTER_OK } };
   return {
     screen(req) {
-      const dep = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/.exec(req.path);
-      const v1 = req.path === '/openai/v1/chat/completions';
+      const dep = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/.exec(req.path);
+      const v1 = /^\/openai\/v1\/(chat\/completions|embeddings)$/.exec(req.path);
       if (req.method !== 'POST' || (!dep && !v1)) return azureError(404, '404', 'Resource not found');
       if (dep && !req.query['api-version']) return azureError(404, '404', 'Resource not found');
       if (req.headers['api-key'] !== key) return statusError(401, undefined);
+      if ((dep ?? v1)![(dep ? 2 : 1)] === 'embeddings') {
+        const deployment = dep ? decodeURIComponent(dep[1]) : req.body?.model;
+        if (!deployments.includes(deployment)) return statusError(404, undefined);
+        return screenEmbeddings(req, deployment, (s, m) => azureError(s, 'BadRequest', m));
+      }
       const invalid = validateChatBody(req, (s, m) => azureError(s, 'BadRequest', m));
       if (invalid) return invalid;
       const deployment = dep ? decodeURIComponent(dep[1]) : req.body.model;
@@ -62,6 +67,7 @@ export function azureDialect(key: string, deployments: string[]): Dialect {
     },
     streamError: () => `data: ${JSON.stringify({ error: { code: '500', message: 'The service is temporarily unable to process your request.' } })}\n\n`,
     defaultReply: (model, last) => `Hello from fake Azure (${model}). You said: ${last}`,
+    embeddings: embeddingsBody,
   };
 }
 

@@ -16,7 +16,7 @@ export interface RecordedRequest {
 
 export interface FakeToolCall { name: string; arguments: Record<string, unknown> }
 
-/** What the next chat requests get. Everything unset: a normal deterministic answer. */
+/** What the next chat and embeddings requests get. Everything unset: a normal deterministic answer. */
 export interface FakeBehavior {
   /** Wait before sending headers. */
   delayMs?: number;
@@ -48,7 +48,7 @@ export interface FakeBehavior {
   servedModel?: string;
   /** Pause between stream events. */
   chunkDelayMs?: number;
-  /** Apply to the next N chat requests only, then answer normally again. */
+  /** Apply to the next N chat or embeddings requests only, then answer normally again. */
   times?: number;
 }
 
@@ -68,9 +68,20 @@ export interface ReplyPlan {
   completionTokens: number;
 }
 
+/** What an embeddings answer is going to hold, before the provider's format is applied. */
+export interface EmbeddingPlan {
+  model: string;
+  /** One vector per input, in input order. */
+  vectors: number[][];
+  promptTokens: number;
+}
+
+/** An embeddings request that passed the dialect's checks: its model, inputs and wanted length. */
+export interface EmbeddingsScreen { embeddings: true; model: string; inputs: Array<string | number[]>; dimensions: number }
+
 export interface Dialect {
-  /** Route, authenticate and validate: a Reply to answer directly, or a chat request to plan. */
-  screen(req: RecordedRequest): Reply | { chat: true; model: string; stream: boolean };
+  /** Route, authenticate and validate: a Reply to answer directly, or a chat or embeddings request to plan. */
+  screen(req: RecordedRequest): Reply | { chat: true; model: string; stream: boolean } | EmbeddingsScreen;
   error(status: number, message: string | undefined, req: RecordedRequest): Reply;
   completion(plan: ReplyPlan, req: RecordedRequest): unknown;
   /** Complete SSE frames (`data: …\n\n` or `event: …\ndata: …\n\n`). */
@@ -78,6 +89,8 @@ export interface Dialect {
   streamError(): string;
   unknownEvent?(): string;
   defaultReply(model: string, lastUserText: string): string;
+  /** The provider's embeddings answer body. */
+  embeddings?(plan: EmbeddingPlan, req: RecordedRequest): unknown;
 }
 
 export interface FakeUpstream {
@@ -108,6 +121,32 @@ export function lastUserText(body: any): string {
     }
   }
   return '';
+}
+
+/**
+ * The fake's vector for an input: a function of the input and length only (not of the model, unlike the
+ * gateway's mock), float32 values, so a test can tell exactly which upstream's numbers reached it.
+ */
+export function fakeVector(input: string | number[], dimensions: number): number[] {
+  const text = typeof input === 'string' ? input : input.join(',');
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  const out: number[] = [];
+  for (let i = 0; i < dimensions; i++) {
+    h = Math.imul(h ^ (h >>> 15), 2246822507) ^ i;
+    out.push(Math.fround(((h >>> 0) / 0x100000000) * 2 - 1));
+  }
+  return out;
+}
+
+/** Inputs of an OpenAI-shaped embeddings body (a string, strings, token ids or lists of them), or undefined if it is none of those. */
+export function embeddingInputs(input: unknown): Array<string | number[]> | undefined {
+  if (typeof input === 'string') return input ? [input] : undefined;
+  if (!Array.isArray(input) || input.length === 0) return undefined;
+  if (input.every((x) => Number.isInteger(x))) return [input as number[]];
+  if (input.every((x) => typeof x === 'string' && x !== '')) return input as string[];
+  if (input.every((x) => Array.isArray(x) && x.length > 0 && x.every((t) => Number.isInteger(t)))) return input as number[][];
+  return undefined;
 }
 
 export function approxTokens(text: string): number {
@@ -157,7 +196,7 @@ export async function startFake(dialect: Dialect, basePath: string): Promise<Fak
 
   async function handle(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest): Promise<void> {
     const screened = dialect.screen(rec);
-    if (!('chat' in screened)) return send(res, screened);
+    if (!('chat' in screened) && !('embeddings' in screened)) return send(res, screened);
     const b = current();
     if (b.delayMs) await wait(b.delayMs);
     if (rec.aborted) return;
@@ -171,6 +210,14 @@ export async function startFake(dialect: Dialect, basePath: string): Promise<Fak
       return send(res, { ...reply, headers });
     }
 
+    if ('embeddings' in screened) {
+      const plan: EmbeddingPlan = {
+        model: b.servedModel ?? screened.model,
+        vectors: screened.inputs.map((input) => fakeVector(input, screened.dimensions)),
+        promptTokens: screened.inputs.reduce<number>((n, input) => n + (typeof input === 'string' ? approxTokens(input) : input.length), 0),
+      };
+      return sendBody(req, res, b, JSON.stringify(dialect.embeddings!(plan, rec)));
+    }
     const text = b.hugeReplyChars ? 'x'.repeat(b.hugeReplyChars) : b.reply ?? dialect.defaultReply(screened.model, lastUserText(rec.body));
     const toolCalls = b.toolCalls ?? [];
     const plan: ReplyPlan = {
@@ -201,8 +248,12 @@ export async function startFake(dialect: Dialect, basePath: string): Promise<Fak
       return;
     }
 
-    const body = b.malformedJson ? '{"id":"chatcmpl-broken","choices":[{"index":0,' : JSON.stringify(dialect.completion(plan, rec));
-    const buf = Buffer.from(body);
+    sendBody(req, res, b, JSON.stringify(dialect.completion(plan, rec)));
+  }
+
+  /** A non-streamed 2xx JSON answer, broken as the behaviour asks. */
+  function sendBody(req: IncomingMessage, res: ServerResponse, b: FakeBehavior, body: string): void {
+    const buf = Buffer.from(b.malformedJson ? '{"id":"chatcmpl-broken","choices":[{"index":0,' : body);
     res.writeHead(200, { 'content-type': b.wrongContentType ? 'text/html; charset=utf-8' : 'application/json', 'content-length': buf.length });
     if (b.reset === 'mid-body' || b.stall === 'mid-body') {
       res.write(buf.subarray(0, buf.length >> 1));

@@ -1,10 +1,13 @@
-// Fake OpenAI Chat Completions API (`/v1/chat/completions`, `/v1/models`, Bearer auth).
+// Fake OpenAI API (`/v1/chat/completions`, `/v1/embeddings`, `/v1/models`, Bearer auth).
 import {
   argumentFragments,
+  embeddingInputs,
   json,
   pieces,
   startFake,
   type Dialect,
+  type EmbeddingPlan,
+  type EmbeddingsScreen,
   type FakeUpstream,
   type RecordedRequest,
   type Reply,
@@ -46,6 +49,36 @@ export function validateChatBody(req: RecordedRequest, err: (status: number, mes
     return err(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.");
   }
   return undefined;
+}
+
+/** text-embedding-3-small's length when `dimensions` is not given. */
+export const FAKE_EMBEDDING_DIMENSIONS = 1536;
+
+/** Checks of OpenAI's /embeddings (input shape, dimensions, encoding_format), then what to embed. */
+export function screenEmbeddings(req: RecordedRequest, model: string, err: (status: number, message: string, param: string | null) => Reply): Reply | EmbeddingsScreen {
+  const body = req.body;
+  if (!body || typeof body !== 'object') return err(400, 'We could not parse the JSON body of your request.', null);
+  const inputs = embeddingInputs(body.input);
+  if (!inputs) return err(400, "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", null);
+  if (inputs.length > 2048) return err(400, "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", null);
+  if (body.encoding_format !== undefined && body.encoding_format !== 'float' && body.encoding_format !== 'base64') {
+    return err(400, `'${body.encoding_format}' is not one of ['float', 'base64'] - 'encoding_format'`, 'encoding_format');
+  }
+  const dims = body.dimensions;
+  if (dims !== undefined && /ada-002/.test(model)) return err(400, 'This model does not support specifying dimensions.', null);
+  if (dims !== undefined && (!Number.isInteger(dims) || dims < 1)) return err(400, `Invalid value for 'dimensions' = ${dims}. Must be at least 1.`, 'dimensions');
+  return { embeddings: true, model, inputs, dimensions: dims ?? FAKE_EMBEDDING_DIMENSIONS };
+}
+
+/** OpenAI's embeddings list; base64 is the float32 bytes, little-endian, as the real API sends them. */
+export function embeddingsBody(plan: EmbeddingPlan, req: RecordedRequest): Record<string, unknown> {
+  const base64 = req.body?.encoding_format === 'base64';
+  return {
+    object: 'list',
+    data: plan.vectors.map((v, index) => ({ object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v })),
+    model: plan.model,
+    usage: { prompt_tokens: plan.promptTokens, total_tokens: plan.promptTokens },
+  };
 }
 
 interface ChunkStyle {
@@ -106,13 +139,18 @@ export function openAIDialect(key: string): Dialect {
       if (req.method === 'GET' && req.path === '/v1/models') {
         return json(200, { object: 'list', data: ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1'].map((id) => ({ id, object: 'model', created: CREATED, owned_by: 'system' })) });
       }
-      if (req.method !== 'POST' || req.path !== '/v1/chat/completions') {
+      const embeddings = req.method === 'POST' && req.path === '/v1/embeddings';
+      if (req.method !== 'POST' || (req.path !== '/v1/chat/completions' && !embeddings)) {
         return openAIError(404, `Invalid URL (${req.method} ${req.path})`, 'invalid_request_error', null);
       }
       const auth = req.headers.authorization;
       if (!auth) return openAIError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", 'invalid_request_error', null);
       const given = auth.replace(/^Bearer\s+/i, '');
       if (given !== key) return openAIError(401, `Incorrect API key provided: ${masked(given)}. You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_request_error', 'invalid_api_key');
+      if (embeddings) {
+        if (typeof req.body?.model !== 'string') return openAIError(400, 'you must provide a model parameter', 'invalid_request_error', null);
+        return screenEmbeddings(req, req.body.model, (s, m, p) => openAIError(s, m, 'invalid_request_error', null, p));
+      }
       const invalid = validateChatBody(req, (s, m) => openAIError(s, m, 'invalid_request_error', null));
       if (invalid) return invalid;
       if (typeof req.body.model !== 'string') return openAIError(400, 'you must provide a model parameter', 'invalid_request_error', null);
@@ -123,6 +161,7 @@ export function openAIDialect(key: string): Dialect {
     streamFrames: (plan, req) => chunkFrames(plan, req, { id: 'chatcmpl-fake0001' }),
     streamError: () => `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null } })}\n\n`,
     defaultReply: (model, last) => `Hello from fake OpenAI (${model}). You said: ${last}`,
+    embeddings: embeddingsBody,
   };
 }
 

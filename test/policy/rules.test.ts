@@ -1,4 +1,4 @@
-// KT101–KT114: each rule fires on the exact token, says what to do, and its fix data repairs the config.
+// KT101–KT114 and KT116: each rule fires on the exact token, says what to do, and its fix data repairs the config.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzePolicy } from '../../gateway/policy/analyze';
@@ -329,6 +329,65 @@ test('KT114 does not fire for loopback hosts', () => {
   for (const host of ['localhost:8080', '127.0.0.1:11434', '[::1]:9000', 'ollama.localhost']) {
     assert.deepEqual(codes(withGroups(WEIGHTED, TARGETS.replace('https://api.openai.com/v1', `http://${host}/v1`))), [], host);
   }
+});
+
+const MIXED = `  - name: everything
+    strategy: fallback
+    models:
+      - provider: openai
+        model: gpt-4o-mini
+        timeout_ms: 5000
+      - provider: openai
+        model: text-embedding-3-small
+        timeout_ms: 5000
+      - provider: local-ollama
+        model: nomic-embed-text:latest
+        timeout_ms: 5000
+`;
+
+test('KT116 group mixing known chat and embedding models: warning on the group name, says what to do, related models', () => {
+  const text = withGroups(MIXED);
+  const d = single(text, 'KT116');
+  assert.equal(d.severity, 'warning');
+  assert.deepEqual(d.range, at(text, 'name: everything', 'everything'));
+  assert.match(d.message, /Model group "everything" mixes chat models \("gpt-4o-mini"\) and embedding models \("text-embedding-3-small", "nomic-embed-text:latest"\)/);
+  assert.match(d.message, /Move the embedding models to a group of their own and send \/v1\/embeddings requests to that group\./);
+  assert.deepEqual(d.related?.map((r) => r.message), [
+    'openai/gpt-4o-mini is a known chat model',
+    'openai/text-embedding-3-small is a known embedding model',
+    'local-ollama/nomic-embed-text:latest is a known embedding model',
+  ]);
+  assert.deepEqual(d.related?.[1].range, at(text, 'model: text-embedding-3-small', 'text-embedding-3-small'));
+});
+
+test('KT116 stays quiet for groups of one kind, and when a model is unknown', () => {
+  const embeddingsOnly = MIXED.replace('model: gpt-4o-mini', 'model: text-embedding-3-large');
+  assert.deepEqual(codes(withGroups(embeddingsOnly)), []);
+  const chatOnly = MIXED.replace('model: text-embedding-3-small', 'model: gpt-4o').replace('model: nomic-embed-text:latest', 'model: llama3.2');
+  assert.deepEqual(codes(withGroups(chatOnly)), []);
+  // A model the gateway does not know may be either: no guessing.
+  const unknown = MIXED.replace('model: gpt-4o-mini', 'model: my-finetune').replace('model: text-embedding-3-small', 'model: my-embedder');
+  assert.deepEqual(codes(withGroups(unknown)), []);
+});
+
+test('KT107 asks only for the input price of a known embedding model in a cost group', () => {
+  const group = `  - name: cheap-embeddings
+    strategy: cost
+    budget_per_request_usd: 0.001
+    models:
+      - provider: openai
+        model: text-embedding-3-small
+      - provider: openai
+        model: text-embedding-3-large
+        cost_per_1k_input: 0.00013
+`;
+  const text = withGroups(group);
+  const d = single(text, 'KT107');
+  assert.match(d.message, /text-embedding-3-small in cost group "cheap-embeddings" needs cost_per_1k_input \(/);
+  assert.doesNotMatch(d.message, /cost_per_1k_output/);
+  const repaired = fixed(text, d);
+  assert.match(repaired, /cost_per_1k_input: 0\.00002\n/);
+  assert.deepEqual(codes(repaired), []);
 });
 
 test('fixes work on CRLF text and keep its line endings', () => {

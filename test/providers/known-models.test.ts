@@ -28,7 +28,8 @@ test('prices are per 1k tokens and local models are free', () => {
   assert.equal(gpt4o.contextWindow, 128_000);
   assert.equal(knownModel('mistral')!.inputPer1k, 0);
   for (const m of KNOWN_MODELS) {
-    assert.ok(m.outputPer1k >= m.inputPer1k && m.contextWindow > 0, m.name);
+    assert.ok(m.contextWindow > 0, m.name);
+    if (m.kind === 'chat') assert.ok(m.outputPer1k >= m.inputPer1k, m.name);
     if (m.family === 'ollama') assert.equal(m.outputPer1k, 0, m.name);
   }
 });
@@ -40,4 +41,19 @@ test('knownModelsFor lists the family of each provider type', () => {
   assert.ok(names('anthropic').every((n) => n.startsWith('claude-')));
   assert.ok(names('ollama').includes('llama3.2'));
   assert.deepEqual(names('mock'), []);
+});
+
+test('embedding models are marked, priced on input only, and know their vector length', () => {
+  const small = knownModel('text-embedding-3-small')!;
+  assert.equal(small.kind, 'embedding');
+  assert.ok(Math.abs(small.inputPer1k - 0.00002) < 1e-12);
+  assert.equal(small.outputPer1k, 0);
+  assert.equal(small.dimensions, 1536);
+  assert.equal(knownModel('text-embedding-3-large')?.dimensions, 3072);
+  assert.equal(knownModel('text-embedding-ada-002')?.kind, 'embedding');
+  assert.equal(knownModel('nomic-embed-text:latest')?.name, 'nomic-embed-text');
+  assert.equal(knownModel('mxbai-embed-large:335m')?.kind, 'embedding');
+  assert.equal(knownModel('gpt-4o')?.kind, 'chat');
+  assert.equal(knownModel('gpt-4o')?.dimensions, undefined);
+  for (const m of KNOWN_MODELS.filter((x) => x.kind === 'embedding')) assert.ok(m.dimensions && m.dimensions > 0 && m.outputPer1k === 0, m.name);
 });

@@ -1,0 +1,183 @@
+// POST /v1/embeddings: validate, resolve the model, plan, try models, answer in OpenAI's shape, record one event.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Attempt, DecisionEvent } from '../events/decision-event';
+import { newEventId } from '../events/event-log';
+import { allows, type AuthFailure, type KeyRecord } from '../keys/key-store';
+import { Cancellation } from '../providers/cancellation';
+import { embeddingsSentAs, type Embeddings, type EmbeddingsRequest } from '../providers/provider';
+import { sessionKey } from '../routing/affinity';
+import { exhaustedMessage, round, runEmbeddingAttempts, type EmbeddingsOutcome } from '../routing/attempts';
+import { planEmbeddingRoute, type RoutePlan, type RoutedModel } from '../routing/plan';
+import { costUsd, embeddingInputTokens } from '../routing/tokens';
+import type { Resolution } from '../runtime/routing-table';
+import { authMessage, header, headerSafe, roundUsd } from './chat';
+import type { GatewayContext } from './gateway-context';
+import { errorBody, readJsonBody, sendError, sendJson, typeForStatus } from './respond';
+import { validateEmbeddingsRequest } from './validate';
+
+/** What is known about an embeddings request as it goes; turned into its one DecisionEvent at the end. */
+interface EmbeddingsRecord {
+  id: string;
+  startedAt: number;
+  key: KeyRecord | undefined;
+  request?: EmbeddingsRequest;
+  resolution?: Resolution;
+  plan?: RoutePlan;
+  sessionId?: string;
+  attempts: Attempt[];
+  served?: RoutedModel;
+  resolvedModel?: string;
+  ttftMs: number | null;
+  promptTokens?: number;
+}
+
+/** OpenAI's base64 form: the vector's float32 values, little-endian, as one base64 string. */
+export function base64Embedding(vector: readonly number[]): string {
+  const bytes = Buffer.allocUnsafe(vector.length * 4);
+  for (let i = 0; i < vector.length; i++) bytes.writeFloatLE(vector[i], i * 4);
+  return bytes.toString('base64');
+}
+
+/** The answer's JSON for the client, vectors as floats or base64 as it asked: the upstream's own text when it already is. */
+export function embeddingsJson(answer: Embeddings, format: EmbeddingsRequest['encoding_format']): string {
+  const sent = embeddingsSentAs(answer, format ?? 'float');
+  if (sent !== undefined) return sent;
+  if (format !== 'base64') return JSON.stringify(answer);
+  return JSON.stringify({ ...answer, data: answer.data.map((d) => ({ object: d.object, index: d.index, embedding: base64Embedding(d.embedding) })) });
+}
+
+export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse, gw: GatewayContext, auth: KeyRecord | AuthFailure): Promise<void> {
+  const rec: EmbeddingsRecord = { id: newEventId(), startedAt: performance.now(), key: undefined, attempts: [], ttftMs: null };
+  const refuse = (status: number, message: string, code: string | null, param: string | null = null) => {
+    sendError(res, status, message, code, param, { 'x-kt-event-id': rec.id });
+    record(gw, rec, 'blocked', status, message);
+  };
+  if ('error' in auth) {
+    req.resume();
+    return refuse(401, authMessage(auth), 'invalid_api_key');
+  }
+  rec.key = auth;
+
+  const body = await readJsonBody(req, gw.maxBodyBytes);
+  if (!body.ok) return refuse(body.status, body.message, body.code);
+  const valid = validateEmbeddingsRequest(body.value);
+  if (!valid.ok) return refuse(400, valid.message, 'invalid_request', valid.param);
+  const request = valid.request;
+  rec.request = request;
+
+  const table = gw.table();
+  const resolution = table.resolve(request.model);
+  rec.resolution = resolution;
+  if (resolution.kind === 'not_found') return refuse(404, resolution.message, 'model_not_found', 'model');
+  if (resolution.kind === 'ambiguous') return refuse(400, resolution.message, 'ambiguous_model', 'model');
+  const allowed = allows(auth, resolution.kind === 'group' ? { group: resolution.group.name } : { model: request.model });
+  if (allowed !== true) return refuse(403, `${allowed}. Use a key scoped to it (kt keys create --groups …).`, 'model_not_allowed', 'model');
+
+  let plan: RoutePlan;
+  if (resolution.kind === 'group') {
+    rec.sessionId = resolution.group.session_affinity ? sessionKey(request, header(req, 'x-session-id')) : header(req, 'x-session-id');
+    plan = planEmbeddingRoute(resolution.group, request, { sessionKey: rec.sessionId, latency: gw.latency, facts: gw.facts });
+  } else {
+    plan = { order: [resolution.model], skipped: [], estimatedCostUsd: null };
+  }
+  rec.plan = plan;
+  if (plan.blocked) return refuse(plan.blocked.status, plan.blocked.message, plan.blocked.code);
+
+  const client = new Cancellation();
+  res.on('close', () => {
+    if (!res.writableFinished) client.abort();
+  });
+  const outcome = await runEmbeddingAttempts(plan.order, { table, request, clientSignal: client, latency: gw.latency, startedAt: rec.startedAt });
+  rec.attempts = outcome.attempts;
+  answer(res, gw, rec, outcome, request);
+}
+
+function answer(res: ServerResponse, gw: GatewayContext, rec: EmbeddingsRecord, outcome: EmbeddingsOutcome, request: EmbeddingsRequest): void {
+  switch (outcome.kind) {
+    case 'embeddings': {
+      rec.served = outcome.model;
+      rec.resolvedModel = outcome.embeddings.model;
+      rec.ttftMs = outcome.ttftMs;
+      rec.promptTokens = outcome.embeddings.usage.prompt_tokens;
+      const payload = embeddingsJson(outcome.embeddings, request.encoding_format);
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+        'x-kt-resolved-model': headerSafe(outcome.embeddings.model),
+        'x-kt-provider': outcome.target.id,
+        'x-kt-fallback-count': String(outcome.attempts.length - 1),
+        'x-kt-event-id': rec.id,
+      });
+      res.end(payload);
+      record(gw, rec, 'allowed', 200, null);
+      return;
+    }
+    case 'client_error': {
+      rec.served = outcome.model;
+      const status = outcome.error.status ?? 400;
+      const body = outcome.error.body ?? errorBody(outcome.error.message, typeForStatus(status));
+      sendJson(res, status, body, { 'x-kt-event-id': rec.id, 'x-kt-provider': outcome.target.id, 'x-kt-resolved-model': headerSafe(outcome.model.model) });
+      record(gw, rec, 'error', status, `${outcome.target.id}/${outcome.model.model} answered HTTP ${status}: ${body.error.message}`);
+      return;
+    }
+    case 'aborted':
+      record(gw, rec, 'error', 499, 'client disconnected before the answer');
+      return;
+    case 'exhausted': {
+      const message = exhaustedMessage(outcome.attempts);
+      sendError(res, 502, message, 'all_attempts_failed', null, { 'x-kt-event-id': rec.id, 'x-kt-fallback-count': String(Math.max(0, outcome.attempts.length - 1)) });
+      record(gw, rec, 'error', 502, message);
+    }
+  }
+}
+
+/** Appends the request's one event after the answer is written, so it never delays it. */
+function record(gw: GatewayContext, rec: EmbeddingsRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): void {
+  if (!gw.events) return;
+  try {
+    gw.events.append(buildEvent(gw, rec, decision, status, reason));
+  } catch (error) {
+    gw.log.error(`could not record event ${rec.id}: ${(error as Error).message}`);
+  }
+}
+
+function buildEvent(gw: GatewayContext, rec: EmbeddingsRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): DecisionEvent {
+  const resolution = rec.resolution;
+  const group = resolution?.kind === 'group' ? resolution.group : undefined;
+  const served = rec.served;
+  // Embeddings are priced on input tokens only.
+  const perIn = served ? served.cost_per_1k_input ?? gw.facts(served)?.inputPer1k : undefined;
+  let estimated = rec.plan?.estimatedCostUsd ?? null;
+  if (estimated === null && served && perIn !== undefined && rec.request) {
+    estimated = costUsd(embeddingInputTokens(rec.request.input, served.model).reduce((a, n) => a + n, 0), 0, perIn, 0);
+  }
+  const prompt = rec.promptTokens;
+  const actual = prompt !== undefined && perIn !== undefined ? costUsd(prompt, 0, perIn, 0) : null;
+  const successIndex = rec.attempts.findIndex((a) => a.outcome === 'success');
+  return {
+    id: rec.id,
+    ts: new Date().toISOString(),
+    kind: 'request',
+    api: 'embeddings',
+    key_id: rec.key?.name ?? null,
+    model: rec.request?.model ?? null,
+    model_group: group?.name ?? null,
+    strategy: group ? group.strategy : resolution?.kind === 'direct' ? 'direct' : null,
+    provider: served?.provider ?? null,
+    resolved_model: rec.resolvedModel ?? null,
+    tag: served?.tag ?? null,
+    session_id: rec.sessionId ?? null,
+    stream: false,
+    fallback_count: successIndex >= 0 ? successIndex : Math.max(0, rec.attempts.length - 1),
+    attempts: rec.attempts,
+    skipped: rec.plan?.skipped.length ? rec.plan.skipped : undefined,
+    latency_ms: round(performance.now() - rec.startedAt),
+    ttft_ms: rec.ttftMs,
+    tokens: { prompt: prompt ?? 0, completion: 0, total: prompt ?? 0 },
+    estimated_cost_usd: estimated === null ? null : roundUsd(estimated),
+    actual_cost_usd: actual === null ? null : roundUsd(actual),
+    decision,
+    reason,
+    http_status: status,
+  };
+}
