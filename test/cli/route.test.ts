@@ -163,7 +163,7 @@ test('not a model group, or a config with errors: exit 1 with one line saying wh
   const unknown = await explain(['--config', EXAMPLE, '--model', 'primary/mock-fast']);
   assert.equal(unknown.code, 1);
   assert.equal(unknown.out, '');
-  assert.match(unknown.err, /"primary\/mock-fast" is not a model group of this config \(groups: fast-chat, reliable-chat, cost-optimized, quick, chat-experiment\)/);
+  assert.match(unknown.err, /"primary\/mock-fast" is not a model group of this config \(groups: fast-chat, reliable-chat, cost-optimized, quick, chat-experiment, embeddings\)/);
   const dir = tempDir(t);
   const broken = join(dir, 'broken.yaml');
   writeFileSync(broken, 'model_groups:\n  - name: x\n    models: []\n');
