@@ -15,6 +15,7 @@ import type { ModelFacts, RoutedModel } from '../routing/plan';
 import { DispatcherCache, RoutingTable, type OllamaFallback } from '../runtime/routing-table';
 import { authMessage, handleChatCompletions } from './chat';
 import { handleEventsRequest } from './events-api';
+import { handleMessages } from './messages';
 import type { GatewayContext, Logger } from './gateway-context';
 import { errorBody, sendError, sendJson } from './respond';
 
@@ -212,6 +213,7 @@ export class Gateway {
       if (req.method !== 'POST') return sendError(res, 405, 'Use POST /v1/chat/completions.', 'method_not_allowed', null, { allow: 'POST' });
       return handleChatCompletions(req, res, this.ctx, this.keys.authenticate(req.headers.authorization));
     }
+    if (path === '/v1/messages') return handleMessages(req, res, this.ctx);
     if (path === '/v1/models') {
       const key = this.authorize(req, res, path, false);
       if (!key) return;
