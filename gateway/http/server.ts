@@ -16,6 +16,7 @@ import { DispatcherCache, RoutingTable, type OllamaFallback } from '../runtime/r
 import { authMessage, handleChatCompletions } from './chat';
 import { handleEventsRequest } from './events-api';
 import { handleMessages } from './messages';
+import { handleResponses } from './responses';
 import type { GatewayContext, Logger } from './gateway-context';
 import { errorBody, sendError, sendJson } from './respond';
 
@@ -214,6 +215,7 @@ export class Gateway {
       return handleChatCompletions(req, res, this.ctx, this.keys.authenticate(req.headers.authorization));
     }
     if (path === '/v1/messages') return handleMessages(req, res, this.ctx);
+    if (path === '/v1/responses') return handleResponses(req, res, this.ctx);
     if (path === '/v1/models') {
       const key = this.authorize(req, res, path, false);
       if (!key) return;
@@ -237,7 +239,7 @@ export class Gateway {
       this.access(req, path, key, res.statusCode);
       return;
     }
-    sendError(res, 404, `No route for ${req.method} ${path}. The gateway serves POST /v1/chat/completions, GET /v1/models and GET /healthz.`, 'not_found');
+    sendError(res, 404, `No route for ${req.method} ${path}. The gateway serves POST /v1/chat/completions, POST /v1/messages, POST /v1/responses, GET /v1/models and GET /healthz.`, 'not_found');
   }
 
   /** The caller's key, or undefined after answering 401/403. */
