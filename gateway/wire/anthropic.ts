@@ -86,7 +86,7 @@ function imagePart(block: Block, where: string): Record<string, unknown> {
     return { type: 'image_url', image_url: { url: `data:${source.media_type};base64,${source.data}` } };
   }
   if (source.type === 'url' && typeof source.url === 'string') return { type: 'image_url', image_url: { url: source.url } };
-  throw invalidRequest(`${where}.source must be {"type":"base64","media_type","data"} or {"type":"url","url"}`, where);
+  throw invalidRequest(`${where}.source must be {"type":"base64","media_type","data"} or {"type":"url","url"}`, `${where}.source`);
 }
 
 function contentBlocks(content: ChatMessage['content']): Block[] {
