@@ -70,7 +70,7 @@ function inputMessages(input: unknown[]): ChatMessage[] {
     } else if (type === 'reasoning') {
       // A reasoning item is the model's own state: other models cannot use it, and stateless chat has no slot for it.
     } else if (type === 'item_reference') {
-      throw invalidRequest(`${where}: item_reference needs stored responses, which this gateway does not keep; send the items themselves`, `${where}.type`);
+      throw invalidRequest(`${where}: item_reference needs stored responses, which this gateway does not keep; send the items themselves ("store": false makes clients do so, e.g. the AI SDK's providerOptions.openai.store = false)`, `${where}.type`);
     } else {
       throw invalidRequest(`${where}: input item type "${String(type)}" is not supported through the gateway (use message, function_call and function_call_output)`, `${where}.type`);
     }
