@@ -1,7 +1,7 @@
 // POST /v1/messages: the Anthropic Messages API in, over the same routes as chat, answered in Anthropic's shapes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChatRequest } from '../providers/provider';
-import { AnthropicStreamEncoder, anthropicErrorBody, errorTypeForStatus, fromAnthropicRequest, STATUS_OF_ERROR_TYPE, toAnthropicMessage } from '../wire/anthropic';
+import { AnthropicStreamEncoder, anthropicErrorBody, anthropicMessageJson, errorTypeForStatus, fromAnthropicRequest, keepClientBody, STATUS_OF_ERROR_TYPE } from '../wire/anthropic';
 import type { GatewayContext } from './gateway-context';
 import { refuseMethod, serveInbound, untranslatable, type InboundApi } from './pipeline';
 
@@ -10,7 +10,8 @@ export const messagesApi: InboundApi<ChatRequest> = {
   keyHint: '"x-api-key: kt_gk_…" (or "Authorization: Bearer kt_gk_…")',
   parse(body) {
     try {
-      const request = fromAnthropicRequest(body);
+      // An Anthropic target gets the body itself: nothing the translation drops is lost there.
+      const request = keepClientBody(fromAnthropicRequest(body), body as Record<string, unknown>);
       return { ok: true, request, inbound: request };
     } catch (error) {
       return untranslatable(error);
@@ -18,7 +19,7 @@ export const messagesApi: InboundApi<ChatRequest> = {
   },
   // An Anthropic upstream's own error type is kept; any other is named by its status.
   errorBody: (status, error) => anthropicErrorBody(Object.hasOwn(STATUS_OF_ERROR_TYPE, error.type) ? error.type : errorTypeForStatus(status), error.message),
-  completionJson: (completion) => JSON.stringify(toAnthropicMessage(completion)),
+  completionJson: (completion) => anthropicMessageJson(completion),
   streamEncoder: (request) => new AnthropicStreamEncoder(request.model),
 };
 

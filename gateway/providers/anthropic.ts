@@ -1,13 +1,13 @@
 // Anthropic Messages upstream: the mapping lives in wire/anthropic.ts; here are its HTTP, errors and stream events.
 import type { ProviderTarget } from '../policy/types';
-import { finishReason, fromAnthropicMessage, STATUS_OF_ERROR_TYPE, toAnthropicRequest, usageOf } from '../wire/anthropic';
+import { anthropicBodyFor, eventText, finishReason, fromAnthropicMessage, passedThrough, STATUS_OF_ERROR_TYPE, usageOf } from '../wire/anthropic';
 import type { AttemptContext, ChatCompletionChunk, Provider, Usage } from './provider';
 import type { SseEvent } from './sse';
 import {
   expectEventStream,
   parseEventJson,
   postJson,
-  readJson,
+  readJsonText,
   requireKey,
   routeFor,
   targetLabel,
@@ -51,8 +51,25 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   private usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   private sawMessageDelta = false;
 
-  constructor(private readonly ctx: AttemptContext) {
+  /** Passed through: the raw events since the last chunk, handed on with the next one. */
+  private raw: string | undefined;
+
+  constructor(private readonly ctx: AttemptContext, passThrough = false) {
     this.model = ctx.model;
+    if (passThrough) this.raw = '';
+  }
+
+  push(event: SseEvent): ChatCompletionChunk | undefined {
+    const chunk = this.translate(event);
+    if (this.raw === undefined) return chunk;
+    this.raw += eventText(event);
+    return chunk ? this.withRaw(chunk) : undefined;
+  }
+
+  private withRaw(chunk: ChatCompletionChunk): ChatCompletionChunk {
+    const text = this.raw!;
+    this.raw = '';
+    return passedThrough(chunk, text);
   }
 
   private chunk(delta: Record<string, unknown>, finish: string | null = null): ChatCompletionChunk {
@@ -63,7 +80,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     };
   }
 
-  push(event: SseEvent): ChatCompletionChunk | undefined {
+  private translate(event: SseEvent): ChatCompletionChunk | undefined {
     if (event.event === 'ping') return undefined;
     const obj = parseEventJson(event.data, this.ctx);
     const type = event.event !== 'message' ? event.event : String(obj.type);
@@ -123,7 +140,8 @@ export class AnthropicStreamTranslator implements StreamTranslator {
 
   finish(): ChatCompletionChunk | undefined {
     if (!this.started) throw upstreamError(this.ctx, 'protocol', `${targetLabel(this.ctx)} closed the stream before message_start`);
-    return this.sawMessageDelta ? this.usageChunk() : undefined;
+    if (!this.sawMessageDelta) return undefined;
+    return this.raw === undefined ? this.usageChunk() : this.withRaw(this.usageChunk());
   }
 }
 
@@ -148,21 +166,23 @@ export const anthropic: Provider = {
 
   async complete(request, ctx) {
     const headers = headersFor(ctx);
-    const body = JSON.stringify(toAnthropicRequest(request, ctx.model, false));
-    const res = await postJson(ctx, routeOf(ctx.target), headers, body, anthropicErrorShape);
-    const msg = (await readJson(res, ctx)) as Record<string, unknown> | null;
+    const { body, passThrough } = anthropicBodyFor(request, ctx.model, false);
+    const res = await postJson(ctx, routeOf(ctx.target), headers, JSON.stringify(body), anthropicErrorShape);
+    const { value, text } = await readJsonText(res, ctx);
+    const msg = value as Record<string, unknown> | null;
     if (!msg || typeof msg !== 'object' || !Array.isArray(msg.content)) {
       throw upstreamError(ctx, 'protocol', `${targetLabel(ctx)} answered 2xx without an Anthropic message (no content)`);
     }
-    return fromAnthropicMessage(msg, ctx.model);
+    const completion = fromAnthropicMessage(msg, ctx.model);
+    return passThrough ? passedThrough(completion, text) : completion;
   },
 
   async stream(request, ctx) {
     const headers = headersFor(ctx);
-    const body = JSON.stringify(toAnthropicRequest(request, ctx.model, true));
-    const res = await postJson(ctx, routeOf(ctx.target), headers, body, anthropicErrorShape);
+    const { body, passThrough } = anthropicBodyFor(request, ctx.model, true);
+    const res = await postJson(ctx, routeOf(ctx.target), headers, JSON.stringify(body), anthropicErrorShape);
     expectEventStream(res, ctx);
-    return translateStream(res, ctx, new AnthropicStreamTranslator(ctx));
+    return translateStream(res, ctx, new AnthropicStreamTranslator(ctx, passThrough));
   },
 };
 

@@ -410,6 +410,41 @@ export function toAnthropicMessage(completion: ChatCompletion): Record<string, u
   };
 }
 
+/** Messages bodies as the client sent them, kept beside their chat translation for Anthropic targets. */
+const clientBodies = new WeakMap<ChatRequest, Record<string, unknown>>();
+
+/** Marks `request` as translated from this Messages body: an Anthropic target is sent the body itself. */
+export function keepClientBody(request: ChatRequest, body: Record<string, unknown>): ChatRequest {
+  clientBodies.set(request, body);
+  return request;
+}
+
+/** The body an Anthropic target gets: the client's own Messages body with the physical model, else the translation. */
+export function anthropicBodyFor(request: ChatRequest, model: string, stream: boolean): { body: Record<string, unknown>; passThrough: boolean } {
+  const sent = clientBodies.get(request);
+  if (!sent) return { body: toAnthropicRequest(request, model, stream), passThrough: false };
+  const { model: _requested, stream: _stream, ...rest } = sent;
+  return { body: { model, max_tokens: DEFAULT_MAX_TOKENS, ...rest, ...(stream ? { stream: true } : {}) }, passThrough: true };
+}
+
+/** What an Anthropic target sent for an answer or chunk of a passed-through request: the message JSON or the raw events. */
+const asSent = new WeakMap<object, string>();
+
+export function passedThrough<T extends object>(answer: T, text: string): T {
+  asSent.set(answer, text);
+  return answer;
+}
+
+/** SSE text of one upstream event, as Anthropic writes it. */
+export function eventText(event: { event: string; data: string }): string {
+  return `event: ${event.event}\ndata: ${event.data}\n\n`;
+}
+
+/** The client's message: what the Anthropic target sent when passed through, else the translation. */
+export function anthropicMessageJson(completion: ChatCompletion): string {
+  return asSent.get(completion) ?? JSON.stringify(toAnthropicMessage(completion));
+}
+
 export function anthropicErrorBody(type: string, message: string): { type: 'error'; error: { type: string; message: string } } {
   return { type: 'error', error: { type, message } };
 }
@@ -428,6 +463,9 @@ export class AnthropicStreamEncoder {
   private readonly toolBlocks = new Map<number, number>();
   private stop = 'end_turn';
   private usage: Usage | undefined;
+  /** The chunks carry the Anthropic target's own events; whether message_stop was among them. */
+  private passedThrough = false;
+  private stopped = false;
 
   constructor(private readonly model: string) {}
 
@@ -457,6 +495,12 @@ export class AnthropicStreamEncoder {
   }
 
   chunk(chunk: ChatCompletionChunk): string {
+    const raw = asSent.get(chunk);
+    if (raw !== undefined) {
+      this.started = this.passedThrough = true;
+      if (raw.includes('event: message_stop\n')) this.stopped = true;
+      return raw;
+    }
     let out = this.start(chunk);
     if (chunk.usage) this.usage = chunk.usage;
     const choice = chunk.choices[0];
@@ -486,6 +530,7 @@ export class AnthropicStreamEncoder {
   }
 
   end(): string {
+    if (this.passedThrough) return this.stopped ? '' : sse('message_stop', {});
     const usage = anthropicUsage(this.usage);
     return this.start(undefined) + this.close()
       + sse('message_delta', { delta: { stop_reason: this.stop, stop_sequence: null }, usage })

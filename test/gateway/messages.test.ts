@@ -33,6 +33,13 @@ model_groups:
     models:
       - provider: claude
         model: claude-sonnet-4
+  - name: mixed
+    strategy: fallback
+    models:
+      - provider: claude
+        model: claude-sonnet-4
+      - provider: a
+        model: gpt-4o
 `;
   gw = await startTestGateway(yaml, { env: { A_KEY: FAKE_OPENAI_KEY, B_KEY: FAKE_OPENAI_KEY, CLAUDE_KEY: FAKE_ANTHROPIC_KEY } });
   client = new Anthropic({ baseURL: gw.url, apiKey: gw.key, maxRetries: 0, timeout: 20_000 });
@@ -227,16 +234,59 @@ test('images go up as image_url parts: base64 as a data URL, url as is', async (
   ]);
 });
 
-test('an Anthropic target behind /v1/messages: the request arrives there as a valid Messages body and its reply comes back', async () => {
-  const from = reset();
+/** Everything the chat translation would drop: an Anthropic target still gets it. */
+const claudeOnly = {
+  max_tokens: 64,
+  top_k: 5,
+  thinking: { type: 'enabled', budget_tokens: 1024 },
+  system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
+  stop_sequences: ['END'],
+  messages: [{ role: 'user', content: 'Hi' }],
+};
+
+async function postMessages(url: string, key: Record<string, string>, body: unknown): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...key }, body: JSON.stringify(body) });
+  return { status: res.status, text: await res.text() };
+}
+
+test('an Anthropic target gets the client\'s body unchanged but for the model, and its answer comes back as it sent it', async () => {
+  for (const stream of [false, true]) {
+    const from = reset();
+    const body = { ...claudeOnly, ...(stream ? { stream: true } : {}) };
+    const via = await postMessages(gw.url, { 'x-api-key': gw.key }, { ...body, model: 'sonnet' });
+    assert.equal(via.status, 200);
+    assert.deepEqual(claude.requests.at(-1)!.body, { ...body, model: 'claude-sonnet-4' });
+    const direct = await postMessages(claude.url, { 'x-api-key': FAKE_ANTHROPIC_KEY }, { ...body, model: 'claude-sonnet-4' });
+    assert.equal(via.text, direct.text, stream ? 'the same events, pings included' : 'the same message JSON');
+    const [event] = eventsSince(from);
+    assert.equal(event.api, 'messages');
+    assert.equal(event.provider, 'claude');
+    assert.ok(event.tokens.prompt > 0 && event.tokens.completion > 0, 'usage is still read for the event');
+  }
+});
+
+test('the SDK reads a passed-through stream: text, stop_reason and usage as the Anthropic target sent them', async () => {
+  reset();
   claude.setBehavior({ reply: 'Straight from Claude.' });
-  const msg = await client.messages.create({ model: 'sonnet', max_tokens: 64, system: 'Be brief.', messages: [{ role: 'user', content: 'Hi' }] });
-  assert.deepEqual(msg.content, [{ type: 'text', text: 'Straight from Claude.' }]);
-  const sent = claude.requests.at(-1)!.body;
-  assert.equal(sent.system, 'Be brief.');
-  assert.equal(sent.max_tokens, 64);
-  assert.deepEqual(sent.messages, [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }]);
-  assert.equal(eventsSince(from)[0].provider, 'claude');
+  const final = await client.messages.stream({ model: 'sonnet', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
+  assert.equal(final.id, 'msg_fake01');
+  assert.deepEqual(final.content.map((c) => (c as Anthropic.TextBlock).text), ['Straight from Claude.']);
+  assert.equal(final.stop_reason, 'end_turn');
+  assert.ok(final.usage.output_tokens > 0);
+});
+
+test('fallback from an Anthropic target to an OpenAI one: the OpenAI one gets the chat translation, the client an Anthropic answer', async () => {
+  for (const stream of [false, true]) {
+    const from = reset();
+    claude.setBehavior({ failStatus: 529 });
+    a.setBehavior({ reply: 'served by a after claude' });
+    const params = { model: 'mixed', max_tokens: 64, system: 'Be brief.', messages: [{ role: 'user' as const, content: 'Hi' }] };
+    const msg = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+    assert.equal((msg.content[0] as Anthropic.TextBlock).text, 'served by a after claude');
+    assert.deepEqual(a.requests.at(-1)!.body.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }]);
+    const [event] = eventsSince(from);
+    assert.deepEqual(event.attempts.map((x) => [x.provider, x.outcome]), [['claude', 'error'], ['a', 'success']]);
+  }
 });
 
 test('a direct provider/model works as on chat', async () => {
