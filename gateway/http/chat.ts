@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthFailure, KeyRecord } from '../keys/key-store';
 import { answerJson, type ChatCompletionChunk, type ChatRequest } from '../providers/provider';
 import type { GatewayContext } from './gateway-context';
-import { errorBody } from './respond';
+import { CHAT_BODY_HINT, errorBody } from './respond';
 import { serveInbound, type InboundApi, type StreamEncoder } from './pipeline';
 import { validateChatRequest } from './validate';
 
@@ -31,6 +31,7 @@ function chatStream(request: ChatRequest): StreamEncoder {
 export const chatApi: InboundApi<ChatRequest> = {
   api: 'chat',
   keyHint: '"Authorization: Bearer kt_gk_…"',
+  bodyHint: CHAT_BODY_HINT,
   parse(body) {
     const valid = validateChatRequest(body);
     return valid.ok ? { ok: true, request: valid.request, inbound: valid.request } : valid;

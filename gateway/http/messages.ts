@@ -8,10 +8,11 @@ import { refuseMethod, serveInbound, untranslatable, type InboundApi } from './p
 export const messagesApi: InboundApi<ChatRequest> = {
   api: 'messages',
   keyHint: '"x-api-key: kt_gk_…" (or "Authorization: Bearer kt_gk_…")',
-  parse(body) {
+  bodyHint: { example: '{"model": "fast-chat", "max_tokens": 1024, "messages": [{"role": "user", "content": "Hello"}]}', fields: '"model", "max_tokens" and "messages"' },
+  parse(body, req) {
     try {
-      // An Anthropic target gets the body itself: nothing the translation drops is lost there.
-      const request = keepClientBody(fromAnthropicRequest(body), body as Record<string, unknown>);
+      // An Anthropic target gets the request itself: nothing the translation drops is lost there.
+      const request = keepClientBody(fromAnthropicRequest(body), { body: body as Record<string, unknown>, beta: headerValue(req, 'anthropic-beta') });
       return { ok: true, request, inbound: request };
     } catch (error) {
       return untranslatable(error);
@@ -23,12 +24,16 @@ export const messagesApi: InboundApi<ChatRequest> = {
   streamEncoder: (request) => new AnthropicStreamEncoder(request.model),
 };
 
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return (Array.isArray(v) ? v.join(',') : v) || undefined;
+}
+
 /** Anthropic SDKs send the key as x-api-key; OpenAI-style clients as a bearer token. Either is the gateway key. */
 function gatewayKey(req: IncomingMessage): string | undefined {
   if (req.headers.authorization) return req.headers.authorization;
-  const key = req.headers['x-api-key'];
-  const value = Array.isArray(key) ? key[0] : key;
-  return value ? `Bearer ${value}` : undefined;
+  const key = headerValue(req, 'x-api-key');
+  return key ? `Bearer ${key}` : undefined;
 }
 
 export async function handleMessages(req: IncomingMessage, res: ServerResponse, gw: GatewayContext): Promise<void> {

@@ -32,8 +32,10 @@ export interface InboundApi<T> {
   api: GatewayApi;
   /** How the client sends its gateway key, for the 401 message. */
   keyHint: string;
+  /** What its body looks like, for the 400s on unreadable bodies. */
+  bodyHint: { example: string; fields: string };
   /** Validates the body and translates it to the chat request the routes run. */
-  parse(body: unknown): Parsed<T>;
+  parse(body: unknown, req: IncomingMessage): Parsed<T>;
   /** This API's error body for an OpenAI-shaped error (the gateway's own or an upstream's). */
   errorBody(status: number, error: OpenAIError): unknown;
   completionJson(completion: ChatCompletion, inbound: T): string;
@@ -86,9 +88,9 @@ export async function serveInbound<T>(req: IncomingMessage, res: ServerResponse,
   const key = auth;
   rec.key = key;
 
-  const body = await readJsonBody(req, gw.maxBodyBytes);
+  const body = await readJsonBody(req, gw.maxBodyBytes, api.bodyHint);
   if (!body.ok) return refuse(body.status, body.message, body.code);
-  const parsed = api.parse(body.value);
+  const parsed = api.parse(body.value, req);
   if (!parsed.ok) return refuse(400, parsed.message, 'invalid_request', parsed.param);
   const { request, inbound } = parsed;
   rec.request = request;

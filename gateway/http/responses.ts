@@ -11,6 +11,7 @@ type ResponsesBody = Record<string, unknown>;
 export const responsesApi: InboundApi<ResponsesBody> = {
   api: 'responses',
   keyHint: '"Authorization: Bearer kt_gk_…"',
+  bodyHint: { example: '{"model": "fast-chat", "input": "Hello"}', fields: '"model" and "input"' },
   parse(body) {
     try {
       const request = fromResponsesRequest(body);

@@ -157,16 +157,18 @@ function routeOf(target: ProviderTarget): UpstreamRoute {
   return r;
 }
 
-function headersFor(ctx: AttemptContext): Record<string, string> {
-  return { 'content-type': 'application/json', 'x-api-key': requireKey(ctx), 'anthropic-version': ANTHROPIC_VERSION };
+function headersFor(ctx: AttemptContext, beta: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-api-key': requireKey(ctx), 'anthropic-version': ANTHROPIC_VERSION };
+  if (beta) headers['anthropic-beta'] = beta; // a passed-through body may use the client's beta features
+  return headers;
 }
 
 export const anthropic: Provider = {
   type: 'anthropic',
 
   async complete(request, ctx) {
-    const headers = headersFor(ctx);
-    const { body, passThrough } = anthropicBodyFor(request, ctx.model, false);
+    const { body, passThrough, beta } = anthropicBodyFor(request, ctx.model, false);
+    const headers = headersFor(ctx, beta);
     const res = await postJson(ctx, routeOf(ctx.target), headers, JSON.stringify(body), anthropicErrorShape);
     const { value, text } = await readJsonText(res, ctx);
     const msg = value as Record<string, unknown> | null;
@@ -178,8 +180,8 @@ export const anthropic: Provider = {
   },
 
   async stream(request, ctx) {
-    const headers = headersFor(ctx);
-    const { body, passThrough } = anthropicBodyFor(request, ctx.model, true);
+    const { body, passThrough, beta } = anthropicBodyFor(request, ctx.model, true);
+    const headers = headersFor(ctx, beta);
     const res = await postJson(ctx, routeOf(ctx.target), headers, JSON.stringify(body), anthropicErrorShape);
     expectEventStream(res, ctx);
     return translateStream(res, ctx, new AnthropicStreamTranslator(ctx, passThrough));

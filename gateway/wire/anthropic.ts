@@ -410,21 +410,27 @@ export function toAnthropicMessage(completion: ChatCompletion): Record<string, u
   };
 }
 
-/** Messages bodies as the client sent them, kept beside their chat translation for Anthropic targets. */
-const clientBodies = new WeakMap<ChatRequest, Record<string, unknown>>();
+/** A Messages request as the client sent it: its body and its `anthropic-beta` header. */
+export interface ClientMessages { body: Record<string, unknown>; beta?: string }
 
-/** Marks `request` as translated from this Messages body: an Anthropic target is sent the body itself. */
-export function keepClientBody(request: ChatRequest, body: Record<string, unknown>): ChatRequest {
-  clientBodies.set(request, body);
+/** Kept beside the chat translation, for Anthropic targets. */
+const clientBodies = new WeakMap<ChatRequest, ClientMessages>();
+
+/** Marks `request` as translated from this Messages request: an Anthropic target is sent the request itself. */
+export function keepClientBody(request: ChatRequest, sent: ClientMessages): ChatRequest {
+  clientBodies.set(request, sent);
   return request;
 }
 
-/** The body an Anthropic target gets: the client's own Messages body with the physical model, else the translation. */
-export function anthropicBodyFor(request: ChatRequest, model: string, stream: boolean): { body: Record<string, unknown>; passThrough: boolean } {
+/**
+ * What an Anthropic target gets: the client's own Messages body with the physical model and its beta
+ * flags, else the translation.
+ */
+export function anthropicBodyFor(request: ChatRequest, model: string, stream: boolean): { body: Record<string, unknown>; passThrough: boolean; beta?: string } {
   const sent = clientBodies.get(request);
   if (!sent) return { body: toAnthropicRequest(request, model, stream), passThrough: false };
-  const { model: _requested, stream: _stream, ...rest } = sent;
-  return { body: { model, max_tokens: DEFAULT_MAX_TOKENS, ...rest, ...(stream ? { stream: true } : {}) }, passThrough: true };
+  const { model: _requested, stream: _stream, ...rest } = sent.body;
+  return { body: { model, max_tokens: DEFAULT_MAX_TOKENS, ...rest, ...(stream ? { stream: true } : {}) }, passThrough: true, beta: sent.beta };
 }
 
 /** What an Anthropic target sent for an answer or chunk of a passed-through request: the message JSON or the raw events. */

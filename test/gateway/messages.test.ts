@@ -253,9 +253,10 @@ test('an Anthropic target gets the client\'s body unchanged but for the model, a
   for (const stream of [false, true]) {
     const from = reset();
     const body = { ...claudeOnly, ...(stream ? { stream: true } : {}) };
-    const via = await postMessages(gw.url, { 'x-api-key': gw.key }, { ...body, model: 'sonnet' });
+    const via = await postMessages(gw.url, { 'x-api-key': gw.key, 'anthropic-beta': 'interleaved-thinking-2025-05-14' }, { ...body, model: 'sonnet' });
     assert.equal(via.status, 200);
     assert.deepEqual(claude.requests.at(-1)!.body, { ...body, model: 'claude-sonnet-4' });
+    assert.equal(claude.requests.at(-1)!.headers['anthropic-beta'], 'interleaved-thinking-2025-05-14', 'beta features the body may use');
     const direct = await postMessages(claude.url, { 'x-api-key': FAKE_ANTHROPIC_KEY }, { ...body, model: 'claude-sonnet-4' });
     assert.equal(via.text, direct.text, stream ? 'the same events, pings included' : 'the same message JSON');
     const [event] = eventsSince(from);

@@ -243,6 +243,14 @@ test('an upstream failing after the first byte ends the stream with an error eve
   assert.equal(events[0].decision, 'error');
 });
 
+test('an unreadable body is a 400 that shows a Responses body, not a chat one', async () => {
+  const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' }, body: '{"model": "chain", "input": ' });
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as { error: { message: string; code: string } };
+  assert.equal(body.error.code, 'invalid_json');
+  assert.match(body.error.message, /"model" and "input"/);
+});
+
 test('unknown routes name the new ones', async () => {
   const res = await fetch(`${gw.url}/v1/nothing`, { method: 'POST', headers: { authorization: `Bearer ${gw.key}` } });
   assert.equal(res.status, 404);
