@@ -353,3 +353,18 @@ test('all attempts failing is a 502 in Anthropic shape naming each attempt', asy
     return true;
   });
 });
+
+test('a client that goes away mid-stream aborts the upstream request, and the event says so', async () => {
+  const from = reset();
+  a.setBehavior({ delayMs: 100, stall: 'mid-body' });
+  const controller = new AbortController();
+  const stream = await client.messages.create({ model: 'chain', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'Hi' }] }, { signal: controller.signal });
+  // The SDK ends the loop quietly when its own signal aborts it.
+  await (async () => { for await (const _ of stream) controller.abort(); })().catch(() => undefined);
+  const sent = a.requests.at(-1)!;
+  for (let i = 0; i < 150 && !(sent.aborted && eventsSince(from).length); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(sent.aborted, true, 'the upstream request was aborted');
+  const [event] = eventsSince(from);
+  assert.equal(event.http_status, 499);
+  assert.equal(event.api, 'messages');
+});
