@@ -64,8 +64,9 @@ Per bucket: count, p50/p95 latency, average tokens, block rate, error rate, fall
 requests that needed a fallback) and total actual cost: the guide's A/B comparison in one command.
 
 Options:
-  --by tag|model|resolved_model|provider
-                      Bucket by this field (default model: the model group, else the requested model)
+  --by tag|model|resolved_model|provider|api
+                      Bucket by this field (default model: the model group, else the requested model;
+                      api: the route a request came in on, chat, messages or responses)
   --filter K=V        Only these events; same syntax as 'kt events tail --help'; repeatable
   --limit N           Look at the newest N events (default ${MAX_LIMIT}, at most ${MAX_LIMIT})
   --output json|table json: {"by", "events", "buckets": [...]}, rates in percent; table (default)

@@ -1,4 +1,4 @@
-// OpenAI-shaped responses and errors: every answer the gateway gives a client looks like OpenAI's.
+// Responses and errors in OpenAI's shape, the gateway's own; /v1/messages shapes its errors as Anthropic does.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface OpenAIError { message: string; type: string; param: string | null; code: string | null }
