@@ -288,8 +288,10 @@ export class ResponsesStreamEncoder {
   private start(chunk: ChatCompletionChunk | undefined): string {
     if (this.shell) return '';
     this.shell = { id: newId('resp'), createdAt: chunk?.created || Math.floor(Date.now() / 1000), model: chunk?.model || this.model };
-    const response = responseObject(this.shell, this.body, 'in_progress', [], null, null);
-    return this.event('response.created', { response }) + this.event('response.in_progress', { response });
+    // Both events carry the same response object: serialised once, on the way to the first token.
+    const response = JSON.stringify(responseObject(this.shell, this.body, 'in_progress', [], null, null));
+    const opening = (type: string) => `event: ${type}\ndata: {"type":"${type}","sequence_number":${this.seq++},"response":${response}}\n\n`;
+    return opening('response.created') + opening('response.in_progress');
   }
 
   private add(item: OpenItem, added: Item): string {
