@@ -5,23 +5,29 @@ import { AnthropicStreamEncoder, anthropicErrorBody, anthropicMessageJson, error
 import type { GatewayContext } from './gateway-context';
 import { refuseMethod, serveInbound, untranslatable, type InboundApi } from './pipeline';
 
-export const messagesApi: InboundApi<ChatRequest> = {
+/** The translated request, and the first content only an Anthropic target can take, if any. */
+interface MessagesRequest { request: ChatRequest; anthropicOnly?: string }
+
+export const messagesApi: InboundApi<MessagesRequest> = {
   api: 'messages',
   keyHint: '"x-api-key: kt_gk_…" (or "Authorization: Bearer kt_gk_…")',
   bodyHint: { example: '{"model": "fast-chat", "max_tokens": 1024, "messages": [{"role": "user", "content": "Hello"}]}', fields: '"model", "max_tokens" and "messages"' },
   parse(body, req) {
     try {
+      let anthropicOnly: string | undefined;
+      const translated = fromAnthropicRequest(body, (reason) => { anthropicOnly ??= reason; });
       // An Anthropic target gets the request itself: nothing the translation drops is lost there.
-      const request = keepClientBody(fromAnthropicRequest(body), { body: body as Record<string, unknown>, beta: headerValue(req, 'anthropic-beta') });
-      return { ok: true, request, inbound: request };
+      const request = keepClientBody(translated, { body: body as Record<string, unknown>, beta: headerValue(req, 'anthropic-beta') });
+      return { ok: true, request, inbound: { request, anthropicOnly } };
     } catch (error) {
       return untranslatable(error);
     }
   },
+  refusesTarget: (inbound, type) => (inbound.anthropicOnly && type !== 'anthropic' ? inbound.anthropicOnly : undefined),
   // An Anthropic upstream's own error type is kept; any other is named by its status.
   errorBody: (status, error) => anthropicErrorBody(Object.hasOwn(STATUS_OF_ERROR_TYPE, error.type) ? error.type : errorTypeForStatus(status), error.message),
   completionJson: (completion) => anthropicMessageJson(completion),
-  streamEncoder: (request) => new AnthropicStreamEncoder(request.model),
+  streamEncoder: (inbound) => new AnthropicStreamEncoder(inbound.request.model),
 };
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

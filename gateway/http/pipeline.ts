@@ -11,7 +11,8 @@ import { sessionKey } from '../routing/affinity';
 import { exhaustedMessage, round, runAttempts, type AttemptsOutcome } from '../routing/attempts';
 import { planRoute, type RoutePlan, type RoutedModel } from '../routing/plan';
 import { costUsd, estimatePromptTokens, requestedCompletionTokens } from '../routing/tokens';
-import type { Resolution } from '../runtime/routing-table';
+import type { ProviderType } from '../policy/types';
+import type { Resolution, RoutingTable } from '../runtime/routing-table';
 import type { GatewayContext } from './gateway-context';
 import { readJsonBody, sendJson, typeForStatus, type OpenAIError } from './respond';
 
@@ -38,6 +39,8 @@ export interface InboundApi<T> {
   parse(body: unknown, req: IncomingMessage): Parsed<T>;
   /** This API's error body for an OpenAI-shaped error (the gateway's own or an upstream's). */
   errorBody(status: number, error: OpenAIError): unknown;
+  /** Why a target of this type cannot serve the request (its content has no chat form), or undefined. */
+  refusesTarget?(inbound: T, type: ProviderType): string | undefined;
   completionJson(completion: ChatCompletion, inbound: T): string;
   streamEncoder(inbound: T): StreamEncoder;
 }
@@ -113,8 +116,12 @@ export async function serveInbound<T>(req: IncomingMessage, res: ServerResponse,
   } else {
     plan = { order: [resolution.model], skipped: [], estimatedCostUsd: null };
   }
+  if (api.refusesTarget) plan = withoutRefused(plan, table, (type) => api.refusesTarget!(inbound, type));
   rec.plan = plan;
   if (plan.blocked) return refuse(plan.blocked.status, plan.blocked.message, plan.blocked.code);
+  if (plan.order.length === 0 && plan.skipped.length) {
+    return refuse(400, `No model of "${request.model}" can serve this request: ${plan.skipped[plan.skipped.length - 1].reason}. Send it to a model group with such a target, or leave that content out.`, 'unsupported_content');
+  }
 
   const client = new Cancellation();
   res.on('close', () => {
@@ -128,6 +135,18 @@ export async function serveInbound<T>(req: IncomingMessage, res: ServerResponse,
   eventId();
   rec.attempts = outcome.attempts;
   await answer(res, gw, rec, outcome, api, inbound);
+}
+
+/** The plan without the models whose target cannot serve the request, each recorded as skipped with why. */
+function withoutRefused(plan: RoutePlan, table: RoutingTable, refuses: (type: ProviderType) => string | undefined): RoutePlan {
+  const skipped = [...plan.skipped];
+  const order = plan.order.filter((m) => {
+    const type = table.targets.get(m.provider)?.type;
+    const reason = type ? refuses(type) : undefined;
+    if (reason) skipped.push({ provider: m.provider, model: m.model, reason });
+    return !reason;
+  });
+  return order.length === plan.order.length ? plan : { ...plan, order, skipped };
 }
 
 async function answer<T>(res: ServerResponse, gw: GatewayContext, rec: RequestRecord, outcome: AttemptsOutcome, api: InboundApi<T>, inbound: T): Promise<void> {

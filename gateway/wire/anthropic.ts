@@ -105,12 +105,27 @@ function contentBlocks(content: ChatMessage['content']): Block[] {
   return blocks;
 }
 
+/**
+ * Content with no chat form (documents, server tools, Files API images, …). Strict callers refuse it;
+ * the Messages route leaves it out of the chat translation and keeps the request for Anthropic targets.
+ */
+export type AnthropicOnly = (reason: string, param: string) => void;
+
+const refuseAnthropicOnly: AnthropicOnly = (reason, param) => { throw invalidRequest(reason, param); };
+
+function anthropicOnlyReason(where: string, what: string): string {
+  return `${where}: ${what} has no chat form, so only an Anthropic target can take it`;
+}
+
 /** The inverse of contentBlocks for user text and images. */
-function contentParts(blocks: Block[], where: string): Array<Record<string, unknown>> {
-  return blocks.map((b, i) => {
-    if (b.type === 'text' && typeof b.text === 'string') return { type: 'text', text: b.text };
-    if (b.type === 'image') return imagePart(b, `${where}[${i}]`);
-    throw invalidRequest(`${where}[${i}]: content block type "${String(b.type)}" is not supported through the gateway (use text, image, tool_use and tool_result)`, `${where}[${i}].type`);
+function contentParts(blocks: Block[], where: string, only: AnthropicOnly): Array<Record<string, unknown>> {
+  return blocks.flatMap((b, i) => {
+    const at = `${where}[${i}]`;
+    if (b.type === 'text' && typeof b.text === 'string') return [{ type: 'text', text: b.text }];
+    const source = b.source as Record<string, unknown> | undefined;
+    if (b.type === 'image' && (source?.type === 'base64' || source?.type === 'url')) return [imagePart(b, at)];
+    only(anthropicOnlyReason(at, b.type === 'image' ? `an image from a "${String(source?.type)}" source` : `content block type "${String(b.type)}"`), `${at}.type`);
+    return [];
   });
 }
 
@@ -144,13 +159,13 @@ function toolResultBlock(m: ChatMessage): Block {
 }
 
 /** The inverse of toolResultBlock. */
-function toolMessage(block: Block, where: string): ChatMessage {
+function toolMessage(block: Block, where: string, only: AnthropicOnly): ChatMessage {
   if (typeof block.tool_use_id !== 'string') throw invalidRequest(`${where}.tool_use_id is required`, `${where}.tool_use_id`);
   const content = block.content;
   let chatContent: ChatMessage['content'] = '';
   if (typeof content === 'string') chatContent = content;
   else if (Array.isArray(content)) {
-    const parts = contentParts(content as Block[], `${where}.content`);
+    const parts = contentParts(content as Block[], `${where}.content`, only);
     chatContent = parts.every((p) => p.type === 'text') ? parts.map((p) => p.text as string).join('\n') : parts;
   }
   return { role: 'tool', tool_call_id: block.tool_use_id, content: chatContent };
@@ -253,10 +268,11 @@ function blocksOf(content: unknown, where: string): Block[] {
 
 /**
  * The inverse of toAnthropicRequest: a client's Messages body as the chat request the gateway routes
- * (pure; throws a 400 UpstreamError naming the field to fix). `thinking`, `top_k`, cache_control and
- * server tools have no chat form: thinking, top_k and cache_control are dropped, server tools refused.
+ * (pure; throws a 400 UpstreamError naming the field to fix). `thinking`, `top_k` and cache_control are
+ * dropped; what only Anthropic can take (documents, server tools, …) goes to `only`, which refuses it
+ * unless the caller keeps the body for Anthropic targets.
  */
-export function fromAnthropicRequest(body: unknown): ChatRequest {
+export function fromAnthropicRequest(body: unknown, only: AnthropicOnly = refuseAnthropicOnly): ChatRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object with "model", "max_tokens" and "messages".', null);
   if (typeof body.model !== 'string' || body.model.trim() === '') {
     throw invalidRequest('"model" is required and must be a string: a model group name such as "fast-chat", or "<provider-id>/<model>".', 'model');
@@ -290,8 +306,8 @@ export function fromAnthropicRequest(body: unknown): ChatRequest {
       blocks.forEach((b, j) => {
         if (b.type === 'text' && typeof b.text === 'string') text += b.text;
         else if (b.type === 'tool_use') calls.push(toolCallOf(b));
-        else if (b.type !== 'thinking' && b.type !== 'redacted_thinking') { // the model's own reasoning: no chat form
-          throw invalidRequest(`${where}.content[${j}]: assistant block type "${String(b.type)}" is not supported through the gateway`, `${where}.content[${j}].type`);
+        else if (b.type !== 'thinking' && b.type !== 'redacted_thinking') { // the model's own reasoning is dropped
+          only(anthropicOnlyReason(`${where}.content[${j}]`, `assistant block type "${String(b.type)}"`), `${where}.content[${j}].type`);
         }
       });
       const message: ChatMessage = { role: 'assistant', content: text === '' && calls.length ? null : text };
@@ -302,10 +318,10 @@ export function fromAnthropicRequest(body: unknown): ChatRequest {
     // Tool results become tool messages, which must directly follow the assistant's tool calls.
     const rest: Block[] = [];
     blocks.forEach((b, j) => {
-      if (b.type === 'tool_result') messages.push(toolMessage(b, `${where}.content[${j}]`));
+      if (b.type === 'tool_result') messages.push(toolMessage(b, `${where}.content[${j}]`, only));
       else rest.push(b);
     });
-    if (rest.length || blocks.length === 0) messages.push({ role: 'user', content: typeof m.content === 'string' ? m.content : contentParts(rest, `${where}.content`) });
+    if (rest.length || blocks.length === 0) messages.push({ role: 'user', content: typeof m.content === 'string' ? m.content : contentParts(rest, `${where}.content`, only) });
   });
 
   const request: ChatRequest = { model: body.model, messages };
@@ -322,15 +338,22 @@ export function fromAnthropicRequest(body: unknown): ChatRequest {
   if (body.tools !== undefined) {
     if (!Array.isArray(body.tools)) throw invalidRequest('"tools" must be an array of {"name", "description", "input_schema"}.', 'tools');
     if (body.tools.length) {
-      request.tools = (body.tools as unknown[]).map((t, i) => {
-        if (!isObject(t) || typeof t.name !== 'string' || (t.type !== undefined && t.type !== 'custom') || !isObject(t.input_schema)) {
-          throw invalidRequest(`tools[${i}] must be a client tool {"name", "description", "input_schema"}; server tools (web search, code execution, …) are not available through the gateway.`, `tools[${i}]`);
+      const tools = (body.tools as unknown[]).flatMap((t, i) => {
+        if (isObject(t) && t.type !== undefined && t.type !== 'custom') {
+          only(anthropicOnlyReason(`tools[${i}]`, `server tool "${String(t.type)}"`), `tools[${i}].type`);
+          return [];
+        }
+        if (!isObject(t) || typeof t.name !== 'string' || !isObject(t.input_schema)) {
+          throw invalidRequest(`tools[${i}] must be a client tool {"name", "description", "input_schema"}.`, `tools[${i}]`);
         }
         const fn: Record<string, unknown> = { name: t.name, parameters: t.input_schema };
         if (typeof t.description === 'string') fn.description = t.description;
-        return { type: 'function', function: fn };
+        return [{ type: 'function', function: fn }];
       });
-      Object.assign(request, chatToolChoice(body.tool_choice));
+      if (tools.length) {
+        request.tools = tools;
+        Object.assign(request, chatToolChoice(body.tool_choice));
+      }
     }
   }
   return request;

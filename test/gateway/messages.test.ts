@@ -290,6 +290,45 @@ test('fallback from an Anthropic target to an OpenAI one: the OpenAI one gets th
   }
 });
 
+/** A PDF and the web search server tool: content with no chat form. */
+const anthropicOnly = {
+  max_tokens: 64,
+  tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 2 }],
+  messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0xLjQ=' } }, { type: 'text', text: 'Summarize this' }] }],
+};
+
+test('content only Anthropic can take goes to an Anthropic target unchanged', async () => {
+  reset();
+  claude.setBehavior({ reply: 'A summary.' });
+  const via = await postMessages(gw.url, { 'x-api-key': gw.key }, { ...anthropicOnly, model: 'sonnet' });
+  assert.equal(via.status, 200);
+  assert.equal(JSON.parse(via.text).content[0].text, 'A summary.');
+  assert.deepEqual(claude.requests.at(-1)!.body, { ...anthropicOnly, model: 'claude-sonnet-4' });
+});
+
+test('content only Anthropic can take skips the other targets of a group, and is a 400 where none is left', async () => {
+  let from = reset();
+  claude.setBehavior({ failStatus: 529 });
+  const beforeA = a.requests.length;
+  const mixed = await postMessages(gw.url, { 'x-api-key': gw.key }, { ...anthropicOnly, model: 'mixed' });
+  assert.equal(mixed.status, 502, 'the Anthropic target failed and the OpenAI one was not an option');
+  assert.equal(a.requests.length, beforeA);
+  let [event] = eventsSince(from);
+  assert.deepEqual(event.attempts.map((x) => x.provider), ['claude']);
+  assert.deepEqual(event.skipped?.map((x) => [x.provider, x.reason]), [['a', 'messages[0].content[0]: content block type "document" has no chat form, so only an Anthropic target can take it']]);
+
+  from = reset();
+  const none = await postMessages(gw.url, { 'x-api-key': gw.key }, { ...anthropicOnly, model: 'chain' });
+  assert.equal(none.status, 400);
+  const body = JSON.parse(none.text) as { type: string; error: { type: string; message: string } };
+  assert.equal(body.error.type, 'invalid_request_error');
+  assert.match(body.error.message, /No model of "chain" can serve this request: messages\[0\]\.content\[0\]: content block type "document" has no chat form/);
+  assert.equal(a.requests.length, beforeA);
+  [event] = eventsSince(from);
+  assert.equal(event.decision, 'blocked');
+  assert.deepEqual(event.skipped?.map((x) => x.provider), ['a', 'b']);
+});
+
 test('a direct provider/model works as on chat', async () => {
   reset();
   b.setBehavior({ reply: 'direct b' });

@@ -110,12 +110,38 @@ test('fromAnthropicRequest refuses what has no chat form with a 400 naming the f
   refused({ ...ok, max_tokens: 0 }, /^max_tokens$/, /positive integer/);
   refused({ ...ok, messages: [{ role: 'system', content: 'x' }] }, /messages\[0\]\.role/, /"user" or "assistant"/);
   refused({ ...ok, messages: [{ role: 'user', content: [{ type: 'document', source: {} }] }] }, /messages\[0\]\.content\[0\]/, /document/);
-  refused({ ...ok, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }] }, /source/, /base64/);
-  refused({ ...ok, tools: [{ type: 'web_search_20250305', name: 'web_search' }] }, /tools\[0\]/, /server tools/);
+  refused({ ...ok, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }] }, /messages\[0\]\.content\[0\]/, /image from a "file" source/);
+  refused({ ...ok, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64' } }] }] }, /source/, /base64/);
+  refused({ ...ok, tools: [{ type: 'web_search_20250305', name: 'web_search' }] }, /tools\[0\]/, /server tool "web_search_20250305" has no chat form/);
+  refused({ ...ok, tools: [{ name: 't' }] }, /tools\[0\]/, /input_schema/);
   refused({ ...ok, tools: [{ name: 't', input_schema: {} }], tool_choice: { type: 'sometimes' } }, /tool_choice/, /tool_choice/);
   refused({ ...ok, system: 5 }, /system/, /string or an array/);
   refused({ ...ok, stop_sequences: 'END' }, /stop_sequences/, /array of strings/);
   refused([], /^null$/, /JSON object/);
+});
+
+test('content only Anthropic can take is left out of the translation and reported, when the caller keeps the body for Anthropic', () => {
+  const reasons: string[] = [];
+  const chat = fromAnthropicRequest({
+    model: 'm', max_tokens: 10,
+    tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 2 }, { name: 'f', input_schema: { type: 'object' } }],
+    messages: [
+      { role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' } }, { type: 'text', text: 'Summarize' }] },
+      { role: 'assistant', content: [{ type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'x' } }, { type: 'text', text: 'Found it.' }] },
+      { role: 'user', content: 'Thanks' },
+    ],
+  }, (reason) => reasons.push(reason));
+  assert.deepEqual(reasons, [
+    'messages[0].content[0]: content block type "document" has no chat form, so only an Anthropic target can take it',
+    'messages[1].content[0]: assistant block type "server_tool_use" has no chat form, so only an Anthropic target can take it',
+    'tools[0]: server tool "web_search_20250305" has no chat form, so only an Anthropic target can take it',
+  ]);
+  assert.deepEqual(chat.messages, [
+    { role: 'user', content: [{ type: 'text', text: 'Summarize' }] },
+    { role: 'assistant', content: 'Found it.' },
+    { role: 'user', content: 'Thanks' },
+  ]);
+  assert.deepEqual(chat.tools, [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }]);
 });
 
 const completion = (message: Record<string, unknown>, finish: string): ChatCompletion => ({
