@@ -52,6 +52,10 @@ test('fromAnthropicRequest: any body is translated or refused with a 400', () =>
   fc.assert(fc.property(fc.oneof(simple, body, fc.jsonValue()), (b) => translatedOrRefused(fromAnthropicRequest, b)), { numRuns: 3000 });
 });
 
+test('fromAnthropicRequest keeping Anthropic-only content aside: any body is translated or refused with a 400', () => {
+  fc.assert(fc.property(fc.oneof(simple, body, fc.jsonValue()), (b) => translatedOrRefused((x) => fromAnthropicRequest(x, () => {}), b)), { numRuns: 3000 });
+});
+
 test('fromResponsesRequest: any body is translated or refused with a 400', () => {
   fc.assert(fc.property(fc.oneof(simple, body, fc.jsonValue()), (b) => translatedOrRefused(fromResponsesRequest, b)), { numRuns: 3000 });
 });
