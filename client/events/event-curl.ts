@@ -7,14 +7,20 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Each inbound API's route and a minimal body for the model; events before `api` was recorded are chat. */
+function requestFor(event: DecisionEvent, model: string): { path: string; body: Record<string, unknown> } {
+  switch (event.api) {
+    case 'messages': return { path: '/v1/messages', body: { model, max_tokens: 1024, messages: [{ role: 'user', content: 'Hello' }] } };
+    case 'responses': return { path: '/v1/responses', body: { model, input: 'Hello' } };
+    default: return { path: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: 'Hello' }] } };
+  }
+}
+
 export function eventAsCurl(event: DecisionEvent, baseUrl: string): string {
-  const body: Record<string, unknown> = {
-    model: event.model ?? event.model_group ?? event.resolved_model ?? '',
-    messages: [{ role: 'user', content: 'Hello' }],
-  };
+  const { path, body } = requestFor(event, event.model ?? event.model_group ?? event.resolved_model ?? '');
   if (event.stream) body.stream = true;
   const lines = [
-    `curl -s${event.stream ? 'N' : ''} ${shellQuote(`${baseUrl.replace(/\/$/, '')}/v1/chat/completions`)}`,
+    `curl -s${event.stream ? 'N' : ''} ${shellQuote(`${baseUrl.replace(/\/$/, '')}${path}`)}`,
     `  -H 'Content-Type: application/json'`,
     `  -H "Authorization: Bearer $KT_GATEWAY_KEY"`,
   ];

@@ -67,8 +67,9 @@ difference in mean latency and cost per allowed request with its 95% confidence 
 or "too few requests to tell" while an arm has fewer than ${MIN_ARM_REQUESTS}.
 
 Options:
-  --by tag|model|resolved_model|provider
-                      Bucket by this field (default model: the model group, else the requested model)
+  --by tag|model|resolved_model|provider|api
+                      Bucket by this field (default model: the model group, else the requested model;
+                      api: the route a request came in on, chat, messages or responses)
   --filter K=V        Only these events; same syntax as 'kt events tail --help'; repeatable
   --limit N           Look at the newest N events (default ${MAX_LIMIT}, at most ${MAX_LIMIT})
   --output json|table json: {"by", "events", "buckets": [...]} (and "comparisons" with --by tag),

@@ -1,12 +1,12 @@
-// `kt events stats`: the guide's A/B comparison (latency, tokens, block rate…) per tag, model or provider.
+// `kt events stats`: the guide's A/B comparison (latency, tokens, block rate…) per tag, model, provider or inbound API.
 import type { DecisionEvent } from './decision-event';
 import { sampleOf, welchInterval } from './welch';
 
-export const STATS_DIMENSIONS = ['tag', 'model', 'resolved_model', 'provider'] as const;
+export const STATS_DIMENSIONS = ['tag', 'model', 'resolved_model', 'provider', 'api'] as const;
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
 
 export interface BucketStats {
-  /** The tag, group-or-model, resolved model or provider; null when the events have none. */
+  /** The tag, group-or-model, resolved model, provider or API; null when the events have none. */
   key: string | null;
   count: number;
   p50_latency_ms: number;
@@ -27,6 +27,7 @@ export function bucketKey(event: DecisionEvent, by: StatsDimension): string | nu
     case 'model': return event.model_group ?? event.model;
     case 'resolved_model': return event.resolved_model;
     case 'provider': return event.provider;
+    case 'api': return event.api ?? (event.kind === 'request' ? 'chat' : null); // events from before api was recorded are chat
   }
 }
 

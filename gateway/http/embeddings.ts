@@ -10,7 +10,7 @@ import { exhaustedMessage, round, runEmbeddingAttempts, type EmbeddingsOutcome }
 import { planEmbeddingRoute, type RoutePlan, type RoutedModel } from '../routing/plan';
 import { costUsd, embeddingInputTokens } from '../routing/tokens';
 import type { Resolution } from '../runtime/routing-table';
-import { authMessage, header, headerSafe, roundUsd } from './chat';
+import { authMessage, header, headerSafe, roundUsd } from './pipeline';
 import type { GatewayContext } from './gateway-context';
 import { errorBody, readJsonBody, sendError, sendJson, typeForStatus } from './respond';
 import { validateEmbeddingsRequest } from './validate';

@@ -1,4 +1,4 @@
-// OpenAI-shaped responses and errors: every answer the gateway gives a client looks like OpenAI's.
+// Responses and errors in OpenAI's shape, the gateway's own; /v1/messages shapes its errors as Anthropic does.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface OpenAIError { message: string; type: string; param: string | null; code: string | null }
@@ -30,8 +30,11 @@ export function sendError(res: ServerResponse, status: number, message: string, 
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; status: number; code: string; message: string };
 
-/** Reads a JSON body up to `limit` bytes; over the limit answers 413 without buffering the rest. */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+/** What a chat body looks like, for the messages that say what to send. */
+export const CHAT_BODY_HINT = { example: '{"model": "fast-chat", "messages": [{"role": "user", "content": "Hello"}]}', fields: '"model" and "messages"' };
+
+/** Reads a JSON body up to `limit` bytes; over the limit answers 413 without buffering the rest. `hint` is the route's body shape. */
+export function readJsonBody(req: IncomingMessage, limit: number, hint = CHAT_BODY_HINT): Promise<BodyResult> {
   return new Promise((resolve) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
@@ -60,14 +63,14 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
     req.on('end', () => {
       if (done) return;
       const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return finish({ ok: false, status: 400, code: 'invalid_json', message: 'The request body is empty. Send a JSON object such as {"model": "fast-chat", "messages": [{"role": "user", "content": "Hello"}]}.' });
+      if (text.trim() === '') return finish({ ok: false, status: 400, code: 'invalid_json', message: `The request body is empty. Send a JSON object such as ${hint.example}.` });
       if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
-        return finish({ ok: false, status: 400, code: 'invalid_json', message: `The request body nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep. Send a chat completion request with "model" and "messages"; no field needs that depth.` });
+        return finish({ ok: false, status: 400, code: 'invalid_json', message: `The request body nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep. Send a request with ${hint.fields}; no field needs that depth.` });
       }
       try {
         finish({ ok: true, value: JSON.parse(text) });
       } catch (error) {
-        finish({ ok: false, status: 400, code: 'invalid_json', message: `The request body is not valid JSON (${(error as Error).message}). Send a JSON object with "model" and "messages".` });
+        finish({ ok: false, status: 400, code: 'invalid_json', message: `The request body is not valid JSON (${(error as Error).message}). Send a JSON object with ${hint.fields}.` });
       }
     });
     req.on('error', () => finish({ ok: false, status: 400, code: 'bad_request', message: 'The request body could not be read.' }));

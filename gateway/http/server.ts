@@ -18,6 +18,8 @@ import { DispatcherCache, RoutingTable, type OllamaFallback } from '../runtime/r
 import { authMessage, handleChatCompletions } from './chat';
 import { handleEmbeddings } from './embeddings';
 import { handleEventsRequest } from './events-api';
+import { handleMessages } from './messages';
+import { handleResponses } from './responses';
 import type { GatewayContext, Logger } from './gateway-context';
 import { errorBody, sendError, sendJson } from './respond';
 
@@ -236,6 +238,8 @@ export class Gateway {
       if (req.method !== 'POST') return sendError(res, 405, 'Use POST /v1/chat/completions.', 'method_not_allowed', null, { allow: 'POST' });
       return handleChatCompletions(req, res, this.ctx, this.keys.authenticate(req.headers.authorization));
     }
+    if (path === '/v1/messages') return handleMessages(req, res, this.ctx);
+    if (path === '/v1/responses') return handleResponses(req, res, this.ctx);
     if (path === '/v1/embeddings') {
       if (req.method !== 'POST') return sendError(res, 405, 'Use POST /v1/embeddings.', 'method_not_allowed', null, { allow: 'POST' });
       return handleEmbeddings(req, res, this.ctx, this.keys.authenticate(req.headers.authorization));
@@ -263,7 +267,7 @@ export class Gateway {
       this.access(req, path, key, res.statusCode);
       return;
     }
-    sendError(res, 404, `No route for ${req.method} ${path}. The gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models and GET /healthz.`, 'not_found');
+    sendError(res, 404, `No route for ${req.method} ${path}. The gateway serves POST /v1/chat/completions, POST /v1/messages, POST /v1/responses, POST /v1/embeddings, GET /v1/models and GET /healthz.`, 'not_found');
   }
 
   /** The caller's key, or undefined after answering 401/403. */

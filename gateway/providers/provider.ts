@@ -157,6 +157,11 @@ export class UpstreamError extends Error {
   }
 }
 
+/** A request the gateway cannot translate: a 400 the client can fix, never retried elsewhere. */
+export function invalidRequest(message: string, param: string | null = null): UpstreamError {
+  return new UpstreamError('http', message, 400, { error: { message, type: 'invalid_request_error', param, code: null } });
+}
+
 export interface Provider {
   readonly type: ProviderType;
   /** Non-streamed call; resolves to an OpenAI chat.completion whose `model` is the model that served it. */

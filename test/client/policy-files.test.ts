@@ -45,6 +45,16 @@ test('eventAsCurl replays the request shape with the key from $KT_GATEWAY_KEY, n
   assert.doesNotMatch(curl, /kt_gk_/);
 });
 
+test('eventAsCurl replays an event on the route it came in on', () => {
+  const messages = eventAsCurl(decisionEvent({ api: 'messages', model: 'fast-chat' }), 'http://127.0.0.1:41002');
+  assert.match(messages, /'http:\/\/127\.0\.0\.1:41002\/v1\/messages'/);
+  assert.match(messages, /"max_tokens":1024/);
+  const responses = eventAsCurl(decisionEvent({ api: 'responses', model: 'fast-chat', stream: true }), 'http://127.0.0.1:41002');
+  assert.match(responses, /curl -sN 'http:\/\/127\.0\.0\.1:41002\/v1\/responses'/);
+  assert.match(responses, /\{"model":"fast-chat","input":"Hello","stream":true\}/);
+  assert.match(eventAsCurl(decisionEvent({ api: undefined }), 'http://h'), /\/v1\/chat\/completions/, 'events from before api was recorded are chat');
+});
+
 test('providerKeyEnv passes only the stored keys the config names, and nothing for a config that does not parse', async () => {
   const text = readFileSync(join(__dirname, 'fixtures', 'keys.policy.yaml'), 'utf8');
   const store = new Map([

@@ -29,6 +29,11 @@ test('model buckets use the group, else the requested model; other dimensions as
   assert.deepEqual(computeStats(events, 'resolved_model').map((b) => b.key), ['claude-sonnet-4', 'gpt-4o', null]);
 });
 
+test('api buckets: the route each request came in on; events from before api was recorded count as chat', () => {
+  const events = [sampleEvent({ api: 'messages' }), sampleEvent({ api: 'messages' }), sampleEvent({ api: 'responses' }), sampleEvent({ api: undefined }), sampleEvent({ api: 'chat' })];
+  assert.deepEqual(computeStats(events, 'api').map((b) => [b.key, b.count]), [['chat', 2], ['messages', 2], ['responses', 1]]);
+});
+
 test('percentile uses the nearest rank and handles empty input', () => {
   const values = Array.from({ length: 20 }, (_, i) => i + 1);
   assert.equal(percentile(values, 50), 10);

@@ -58,7 +58,13 @@ export function messagesViolation(body: any): string | undefined {
     prevToolUses = usesHere;
   }
   if (body.tool_choice && !['auto', 'any', 'tool', 'none'].includes(body.tool_choice.type)) return 'tool_choice.type: Input should be auto, any, tool or none';
-  if (Array.isArray(body.tools)) for (const t of body.tools) if (typeof t.name !== 'string' || typeof t.input_schema !== 'object') return 'tools.0.input_schema: Field required';
+  if (Array.isArray(body.tools)) {
+    for (const t of body.tools) {
+      if (typeof t.name !== 'string') return 'tools.0.name: Field required';
+      // Server tools (web search, code execution, …) are typed and need no schema; client tools do.
+      if ((t.type === undefined || t.type === 'custom') && typeof t.input_schema !== 'object') return 'tools.0.input_schema: Field required';
+    }
+  }
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { anthropic, fromAnthropicMessage, toAnthropicRequest } from '../../gateway/providers/anthropic';
+import { anthropic } from '../../gateway/providers/anthropic';
+import { fromAnthropicMessage, toAnthropicRequest } from '../../gateway/wire/anthropic';
 import type { ChatRequest } from '../../gateway/providers/provider';
 import { UpstreamError } from '../../gateway/providers/provider';
 import { FAKE_ANTHROPIC_KEY, startFakeAnthropic, type FakeUpstream } from '../fakes';
