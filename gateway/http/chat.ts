@@ -217,9 +217,11 @@ function prices(gw: GatewayContext, m: RoutedModel): { perIn: number; perOut: nu
 
 /** Builds and appends the request's one event. Runs after the answer is written, so never delays it. */
 function record(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): void {
-  if (!gw.events) return;
+  if (!gw.events && !gw.metrics) return;
   try {
-    gw.events.append(buildEvent(gw, rec, decision, status, reason));
+    const event = buildEvent(gw, rec, decision, status, reason);
+    gw.metrics?.observe(event);
+    gw.events?.append(event);
   } catch (error) {
     gw.log.error(`could not record event ${rec.id}: ${(error as Error).message}`);
   }

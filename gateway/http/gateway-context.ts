@@ -4,6 +4,7 @@ import type { KeyStore } from '../keys/key-store';
 import type { LatencyBoard } from '../routing/latency';
 import type { ModelFacts, RoutedModel } from '../routing/plan';
 import type { RoutingTable } from '../runtime/routing-table';
+import type { GatewayMetrics } from '../telemetry/prometheus';
 
 export interface Logger {
   info(message: string): void;
@@ -15,6 +16,8 @@ export interface GatewayContext {
   /** The current config version; swapped atomically by hot reload. */
   table(): RoutingTable;
   events: EventLog | undefined;
+  /** Fed with every decision event, recorded or not. */
+  metrics: GatewayMetrics | undefined;
   keys: KeyStore;
   latency: LatencyBoard;
   log: Logger;
