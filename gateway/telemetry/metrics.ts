@@ -64,25 +64,35 @@ export function metricUpdates(event: DecisionEvent, vocabulary: LabelVocabulary)
   const group = known(event.model_group, vocabulary.groups);
   const resolved = known(event.resolved_model, vocabulary.models);
   const provider = known(event.provider, vocabulary.providers);
-  const kt: Labels = { api, model_group: group, resolved_model: resolved, provider };
-  const genAi: Labels = {
-    gen_ai_operation_name: OPERATION[api],
-    gen_ai_provider_name: provider,
-    gen_ai_request_model: group || requestedDirect(event, vocabulary),
-    gen_ai_response_model: resolved,
-  };
-
+  const operation = OPERATION[api];
+  const requested = group || requestedDirect(event, vocabulary);
+  // Label objects are written out in full: this runs for every request, and spreads cost more here.
+  const kt = { api, model_group: group, resolved_model: resolved, provider };
   const updates: MetricUpdate[] = [
-    { metric: 'kt_requests_total', labels: { ...kt, decision: event.decision }, inc: 1 },
-    { metric: 'gen_ai_client_operation_duration_seconds', labels: { ...genAi, error_type: errorType(event) }, observe: event.latency_ms / 1000 },
+    { metric: 'kt_requests_total', labels: { api, model_group: group, resolved_model: resolved, provider, decision: event.decision }, inc: 1 },
+    {
+      metric: 'gen_ai_client_operation_duration_seconds',
+      labels: { gen_ai_operation_name: operation, gen_ai_provider_name: provider, gen_ai_request_model: requested, gen_ai_response_model: resolved, error_type: errorType(event) },
+      observe: event.latency_ms / 1000,
+    },
   ];
   if (event.fallback_count > 0) updates.push({ metric: 'kt_fallbacks_total', labels: kt, inc: event.fallback_count });
   if (event.actual_cost_usd !== null && event.actual_cost_usd > 0) updates.push({ metric: 'kt_cost_usd_total', labels: kt, inc: event.actual_cost_usd });
-  if (event.ttft_ms !== null) updates.push({ metric: 'kt_time_to_first_token_seconds', labels: { ...kt, stream: String(event.stream) }, observe: event.ttft_ms / 1000 });
+  if (event.ttft_ms !== null) {
+    updates.push({ metric: 'kt_time_to_first_token_seconds', labels: { api, model_group: group, resolved_model: resolved, provider, stream: event.stream ? 'true' : 'false' }, observe: event.ttft_ms / 1000 });
+  }
   // Usage is only known when an upstream reported it; zeros there mean "not reported", not "no tokens".
   if (event.tokens.prompt > 0 || event.tokens.completion > 0) {
-    updates.push({ metric: 'gen_ai_client_token_usage', labels: { ...genAi, gen_ai_token_type: 'input' }, observe: event.tokens.prompt });
-    updates.push({ metric: 'gen_ai_client_token_usage', labels: { ...genAi, gen_ai_token_type: 'output' }, observe: event.tokens.completion });
+    updates.push({
+      metric: 'gen_ai_client_token_usage',
+      labels: { gen_ai_operation_name: operation, gen_ai_provider_name: provider, gen_ai_request_model: requested, gen_ai_response_model: resolved, gen_ai_token_type: 'input' },
+      observe: event.tokens.prompt,
+    });
+    updates.push({
+      metric: 'gen_ai_client_token_usage',
+      labels: { gen_ai_operation_name: operation, gen_ai_provider_name: provider, gen_ai_request_model: requested, gen_ai_response_model: resolved, gen_ai_token_type: 'output' },
+      observe: event.tokens.completion,
+    });
   }
   return updates;
 }

@@ -3,6 +3,10 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import type { DecisionEvent } from '../events/decision-event';
 import { METRICS, metricUpdates, type LabelVocabulary } from './metrics';
 
+/** How long events wait to be applied at most, and how many: bounds both staleness and memory. */
+const APPLY_DELAY_MS = 100;
+const MAX_PENDING = 1024;
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly counters = new Map<string, Counter>();
@@ -23,12 +27,16 @@ export class GatewayMetrics {
     return this.registry.contentType;
   }
 
-  /** Queues the event; it is applied after the current I/O turn, so the request that made it does not wait. */
+  /**
+   * Queues the event. Queued events are applied in one batch a little later (or at the next scrape), so
+   * back-to-back requests do not each pay for the metric updates between answer and next request.
+   */
   observe(event: DecisionEvent): void {
     this.pending.push(event);
+    if (this.pending.length >= MAX_PENDING) return this.apply();
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.apply());
+    setTimeout(() => this.apply(), APPLY_DELAY_MS).unref();
   }
 
   /** Prometheus text format, with every event recorded so far. */
