@@ -2,7 +2,7 @@
 // default) against the same with --no-metrics, with decision events on and off, plus the in-process cost
 // of one event's metric updates.
 //   node --import tsx bench/metrics.mjs [--quick]
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -72,12 +72,30 @@ const addedP50 = (on, off) => {
 console.log(`metrics add at p50: ${addedP50('metrics on', 'metrics off')} with events on; ${addedP50('events off, metrics on', 'events off, metrics off')} with events off (the event is then built for metrics alone)`);
 
 // Throughput at concurrency 64 with a 20 ms upstream.
+// The gateway process's CPU time per request too: on a machine shared with other work, throughput moves
+// with everything else running, while CPU time spent per request barely does.
 const rps = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
-for (let r = 0; r < Math.max(INSTANCES, ROUNDS); r++) for (const name of Object.keys(rps)) rps[name].push(await throughput(pick(slowTargets, name, r), 64, THROUGHPUT_SECONDS));
-console.log('\n## Throughput at concurrency 64, upstream delay 20 ms (requests/s, median of rounds)');
-for (const name of Object.keys(rps)) console.log(`${name.padEnd(24)} ${fmt(median(rps[name]), 0).padStart(6)}`);
-const ratio = (on, off) => fmt(median(rps[on]) / median(rps[off]));
-console.log(`metrics on / off: ${ratio('metrics on', 'metrics off')} with events on, ${ratio('events off, metrics on', 'events off, metrics off')} with events off`);
+const cpuPerRequest = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
+for (let r = 0; r < Math.max(INSTANCES, ROUNDS); r++) {
+  for (const name of Object.keys(rps)) {
+    const pid = gateways[name][r % INSTANCES].pid;
+    const before = cpuMicros(pid);
+    const perSecond = await throughput(pick(slowTargets, name, r), 64, THROUGHPUT_SECONDS);
+    rps[name].push(perSecond);
+    cpuPerRequest[name].push((cpuMicros(pid) - before) / (perSecond * THROUGHPUT_SECONDS));
+  }
+}
+console.log('\n## Throughput at concurrency 64, upstream delay 20 ms (median of rounds)');
+console.log('variant                  requests/s  gateway CPU µs per request');
+for (const name of Object.keys(rps)) console.log(`${name.padEnd(24)} ${fmt(median(rps[name]), 0).padStart(10)}  ${fmt(median(cpuPerRequest[name]), 1).padStart(10)}`);
+const ratio = (on, off) => `throughput ${fmt(median(rps[on]) / median(rps[off]))}, CPU per request ${fmt(median(cpuPerRequest[on]) / median(cpuPerRequest[off]))}`;
+console.log(`metrics on / off: ${ratio('metrics on', 'metrics off')} with events on; ${ratio('events off, metrics on', 'events off, metrics off')} with events off`);
+
+/** User + system CPU time of a process so far, in µs (Linux; clock ticks of 10 ms). */
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
 
 // In process: one event's metric updates, in batches as the gateway applies them (one I/O turn's events).
 const vocabulary = vocabularyOf([{ name: 'reliable-chat', models: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'anthropic', model: 'claude-sonnet-4' }] }], ['openai', 'anthropic']);
