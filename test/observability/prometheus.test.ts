@@ -29,7 +29,12 @@ test('a real Prometheus scraping the gateway counts the N requests it served', {
   t.after(() => gw.close());
 
   const dir = mkdtempSync(join(tmpdir(), 'kt-prometheus-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  let prometheus: Prometheus | undefined;
+  // Prometheus stops before its storage folder goes: it writes there until it exits.
+  t.after(async () => {
+    if (prometheus) await stop(prometheus.child);
+    rmSync(dir, { recursive: true, force: true });
+  });
   const port = await freePort();
   writeFileSync(join(dir, 'prometheus.yml'), `global:
   scrape_interval: 1s
@@ -44,8 +49,7 @@ scrape_configs:
     static_configs:
       - targets: ['${new URL(gw.url).host}']
 `);
-  const prometheus = await startPrometheus(prometheusBinary as string, dir, port);
-  t.after(() => stop(prometheus.child));
+  prometheus = await startPrometheus(prometheusBinary as string, dir, port);
   const api = `http://127.0.0.1:${port}/api/v1`;
 
   for (let i = 0; i < N; i++) {
@@ -82,7 +86,7 @@ async function startPrometheus(binary: string, dir: string, port: number): Promi
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`prometheus exited with ${code}:\n${output}`))));
   exited.catch(() => undefined);
   const ready = (async () => {
-    for (;;) {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
       try {
         if ((await fetch(`http://127.0.0.1:${port}/-/ready`)).ok) return;
       } catch {
@@ -90,8 +94,14 @@ async function startPrometheus(binary: string, dir: string, port: number): Promi
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    throw new Error(`prometheus did not get ready in 60 s:\n${output}`);
   })();
-  await Promise.race([ready, exited]);
+  try {
+    await Promise.race([ready, exited]);
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
   return { child, output: () => output };
 }
 
