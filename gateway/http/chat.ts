@@ -215,7 +215,7 @@ function prices(gw: GatewayContext, m: RoutedModel): { perIn: number; perOut: nu
   return perIn === undefined || perOut === undefined ? undefined : { perIn, perOut };
 }
 
-/** Builds and appends the request's one event. Runs after the answer is written, so never delays it. */
+/** Builds the request's one event for the log and the metrics. Runs after the answer is written, so never delays it. */
 function record(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): void {
   if (!gw.events && !gw.metrics) return;
   try {
