@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the real servers the test suite starts and stops itself: Debian's nginx (the load balancer of
-# the replicas test). Idempotent: present packages are skipped in well under a second.
+# Installs the real servers the test suite starts and stops itself, from Debian: nginx (the load balancer
+# of the replicas test) and prometheus (which scrapes the gateway in test/observability). Idempotent:
+# present packages are skipped in well under a second. No recommends (exporters, web assets).
 set -euo pipefail
 
 log() { echo "setup-servers: $*"; }
 
-packages=(nginx-light)
+packages=(nginx-light prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

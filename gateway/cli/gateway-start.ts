@@ -23,6 +23,8 @@ Options:
   --no-events              do not record decision events
   --replica-id ID          when several gateways share --state-dir: this one's events go to
                            events-ID-<day>.jsonl with their own hash chain (default $KT_REPLICA_ID)
+  --metrics-port PORT      also serve Prometheus metrics at /metrics on this port without a key (0 picks a free one)
+  --no-metrics             keep no metrics (GET /metrics answers 404)
   -h, --help               show this help
 
 On first start with no gateway keys, a development key "dev" (all groups, admin) is created and
@@ -46,6 +48,8 @@ export async function run(argv: string[]): Promise<number> {
     'allow-remote': { type: 'boolean', default: false },
     'no-events': { type: 'boolean', default: false },
     'replica-id': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'no-metrics': { type: 'boolean', default: false },
   });
   if (isUsageError(parsed)) {
     process.stderr.write(`${parsed.message}\n`);
@@ -64,6 +68,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!config) return fail('missing --config FILE (the policy-config.yaml to serve). Run "kt gateway start --help" for usage.');
   const port = Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port must be a number from 0 to 65535, not "${v.port}".`);
+  const metricsPort = v['metrics-port'] === undefined ? undefined : Number(v['metrics-port']);
+  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) return fail(`--metrics-port must be a number from 0 to 65535, not "${v['metrics-port']}".`);
+  if (metricsPort !== undefined && v['no-metrics']) return fail('--metrics-port and --no-metrics contradict each other; pass one of them.');
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) return fail(`--metrics-port must differ from --port (both are ${port}).`);
   const maxBody = v['max-body-bytes'] === undefined ? DEFAULT_MAX_BODY_BYTES : Number(v['max-body-bytes']);
   if (!Number.isInteger(maxBody) || maxBody < 1024) return fail('--max-body-bytes must be a whole number of at least 1024.');
   const host = String(v.host);
@@ -83,6 +91,8 @@ export async function run(argv: string[]): Promise<number> {
       maxBodyBytes: maxBody,
       recordEvents: !v['no-events'],
       replicaId: (v['replica-id'] as string | undefined) ?? (process.env.KT_REPLICA_ID || undefined),
+      metrics: !v['no-metrics'],
+      metricsPort,
       ollamaFallback: v['ollama-fallback'] ? { model: String(v['ollama-fallback']), baseUrl: v['ollama-url'] as string | undefined } : undefined,
       log: consoleLogger,
     });
@@ -93,8 +103,11 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') process.stderr.write(`kt gateway start: port ${port} on ${host} is already in use. Stop what uses it, or pass --port with another port (0 picks a free one).\n`);
-    else if (code === 'EACCES') process.stderr.write(`kt gateway start: not allowed to listen on ${host}:${port}. Use a port above 1024.\n`);
+    // Node names the port that failed: --port's or --metrics-port's.
+    const failed = (error as { port?: number }).port ?? port;
+    const flag = failed === metricsPort && failed !== port ? '--metrics-port' : '--port';
+    if (code === 'EADDRINUSE') process.stderr.write(`kt gateway start: port ${failed} on ${host} is already in use. Stop what uses it, or pass ${flag} with another port (0 picks a free one).\n`);
+    else if (code === 'EACCES') process.stderr.write(`kt gateway start: not allowed to listen on ${host}:${failed}. Use a port above 1024.\n`);
     else process.stderr.write(`kt gateway start: ${(error as Error).message}\n`);
     return 1;
   }
@@ -121,6 +134,7 @@ export async function run(argv: string[]): Promise<number> {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  if (gateway.metricsUrl) consoleLogger.info(`Prometheus metrics without a key on ${gateway.metricsUrl}`);
   process.stdout.write(`listening on ${gateway.url}\n`);
   return stopped;
 }

@@ -11,7 +11,7 @@ import { planEmbeddingRoute, type RoutePlan, type RoutedModel } from '../routing
 import { costUsd, embeddingInputTokens } from '../routing/tokens';
 import type { Resolution } from '../runtime/routing-table';
 import { authMessage, header, headerSafe, roundUsd } from './pipeline';
-import type { GatewayContext } from './gateway-context';
+import { recordDecision, type GatewayContext } from './gateway-context';
 import { errorBody, readJsonBody, sendError, sendJson, typeForStatus } from './respond';
 import { validateEmbeddingsRequest } from './validate';
 
@@ -133,12 +133,7 @@ function answer(res: ServerResponse, gw: GatewayContext, rec: EmbeddingsRecord, 
 
 /** Appends the request's one event after the answer is written, so it never delays it. */
 function record(gw: GatewayContext, rec: EmbeddingsRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): void {
-  if (!gw.events) return;
-  try {
-    gw.events.append(buildEvent(gw, rec, decision, status, reason));
-  } catch (error) {
-    gw.log.error(`could not record event ${rec.id}: ${(error as Error).message}`);
-  }
+  recordDecision(gw, rec.id, () => buildEvent(gw, rec, decision, status, reason));
 }
 
 function buildEvent(gw: GatewayContext, rec: EmbeddingsRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): DecisionEvent {

@@ -13,7 +13,7 @@ import { planRoute, type RoutePlan, type RoutedModel } from '../routing/plan';
 import { costUsd, estimatePromptTokens, requestedCompletionTokens } from '../routing/tokens';
 import type { ProviderType } from '../policy/types';
 import type { Resolution, RoutingTable } from '../runtime/routing-table';
-import type { GatewayContext } from './gateway-context';
+import { recordDecision, type GatewayContext } from './gateway-context';
 import { readJsonBody, sendJson, typeForStatus, type OpenAIError } from './respond';
 
 export type Parsed<T> = { ok: true; request: ChatRequest; inbound: T } | { ok: false; message: string; param: string | null };
@@ -278,12 +278,7 @@ function prices(gw: GatewayContext, m: RoutedModel): { perIn: number; perOut: nu
 
 /** Builds and appends the request's one event. Runs after the answer is written, so never delays it. */
 function record(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): void {
-  if (!gw.events) return;
-  try {
-    gw.events.append(buildEvent(gw, rec, decision, status, reason));
-  } catch (error) {
-    gw.log.error(`could not record event ${rec.id}: ${(error as Error).message}`);
-  }
+  recordDecision(gw, rec.id, () => buildEvent(gw, rec, decision, status, reason));
 }
 
 function buildEvent(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): DecisionEvent {

@@ -15,6 +15,8 @@ import type { PolicyDiagnostic } from '../policy/types';
 import { LatencyBoard } from '../routing/latency';
 import type { ModelFacts, RoutedModel } from '../routing/plan';
 import { DispatcherCache, RoutingTable, type OllamaFallback } from '../runtime/routing-table';
+import { vocabularyOf, type LabelVocabulary } from '../telemetry/metrics';
+import { GatewayMetrics } from '../telemetry/prometheus';
 import { authMessage, handleChatCompletions } from './chat';
 import { handleEmbeddings } from './embeddings';
 import { handleEventsRequest } from './events-api';
@@ -34,6 +36,10 @@ export interface GatewayOptions {
   recordEvents?: boolean;
   /** Replica id when several gateways share the state dir: each writes its own events files (`--replica-id`). */
   replicaId?: string;
+  /** Keep Prometheus metrics, served at GET /metrics to admin keys (default true); the benchmark turns it off. */
+  metrics?: boolean;
+  /** Also serve GET /metrics without a key on this port of `host` (0 picks a free one). */
+  metricsPort?: number;
   /** Watch the config file and reload it on change (default true). */
   watchConfig?: boolean;
   log?: Logger;
@@ -59,6 +65,9 @@ export type ReloadResult = { ok: true; version: number } | { ok: false; diagnost
 export class Gateway {
   readonly server: Server;
   readonly events: EventLog | undefined;
+  readonly metrics: GatewayMetrics | undefined;
+  /** The unauthenticated metrics listener of `metricsPort`. */
+  readonly metricsServer: Server | undefined;
   readonly keys: KeyStore;
   private current: RoutingTable;
   private version = 1;
@@ -78,9 +87,11 @@ export class Gateway {
     this.events = options.recordEvents === false
       ? undefined
       : EventLog.fromSettings(options.stateDir, table.config.auditLogger, { onWarning: (m) => this.log.warn(m), replica: options.replicaId ?? null, exclusive: true });
+    this.metrics = options.metrics === false ? undefined : new GatewayMetrics(() => this.labelVocabulary());
     this.ctx = {
       table: () => this.current,
       events: this.events,
+      observers: this.metrics ? [this.metrics] : [],
       keys: this.keys,
       latency: this.latency,
       log: this.log,
@@ -95,10 +106,11 @@ export class Gateway {
       // Node checks the timeouts only this often (30 s by default), so a slow client could outlive its bound by that much.
       connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 2))),
     }, (req, res) => this.handle(req, res));
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
+    this.server.on('connection', (socket: Socket) => this.track(socket));
+    if (this.metrics && options.metricsPort !== undefined) {
+      this.metricsServer = createServer({ headersTimeout, requestTimeout: Math.max(30_000, headersTimeout) }, (req, res) => this.handleMetricsPort(req, res));
+      this.metricsServer.on('connection', (socket: Socket) => this.track(socket));
+    }
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
       // A client too slow to send its headers gets 408, as Node itself answers; anything unparsable gets 400.
@@ -123,18 +135,20 @@ export class Gateway {
       throw error;
     }
     try {
-      await new Promise<void>((resolveListen, reject) => {
-        gateway.server.once('error', reject);
-        gateway.server.listen(options.port ?? 41002, options.host ?? '127.0.0.1', () => {
-          gateway.server.off('error', reject);
-          resolveListen();
-        });
-      });
+      await listen(gateway.server, options.port ?? 41002, options.host);
     } catch (error) {
       // Not listening, so nothing to drain: let go of the events lock and the keys watcher.
       gateway.events?.close();
       gateway.keys.close();
       throw error;
+    }
+    if (gateway.metricsServer) {
+      try {
+        await listen(gateway.metricsServer, options.metricsPort ?? 0, options.host);
+      } catch (error) {
+        await gateway.close();
+        throw error;
+      }
     }
     if (options.watchConfig !== false) gateway.watchConfig();
     return gateway;
@@ -145,8 +159,13 @@ export class Gateway {
   }
 
   get url(): string {
-    const host = this.options.host ?? '127.0.0.1';
-    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return urlOf(this.options.host, this.port);
+  }
+
+  /** Where `metricsPort` serves GET /metrics without a key; undefined when it is not set. */
+  get metricsUrl(): string | undefined {
+    if (!this.metricsServer?.listening) return undefined;
+    return `${urlOf(this.options.host, (this.metricsServer.address() as AddressInfo).port)}/metrics`;
   }
 
   get table(): RoutingTable {
@@ -207,14 +226,30 @@ export class Gateway {
     clearTimeout(this.reloadTimer);
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     this.server.closeIdleConnections();
+    const metricsClosed = this.metricsServer?.listening ? new Promise<void>((r) => this.metricsServer!.close(() => r())) : undefined;
     const deadline = Date.now() + (this.options.drainTimeoutMs ?? 10_000);
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.server.closeAllConnections();
     for (const socket of this.sockets) socket.destroy();
     await closed;
+    await metricsClosed;
     await this.pools.destroy();
     this.events?.close();
     this.keys.close();
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  private labelNames: { table: RoutingTable; vocabulary: LabelVocabulary } | undefined;
+  /** Metric labels take only names the current config defines. */
+  private labelVocabulary(): LabelVocabulary {
+    if (this.labelNames?.table !== this.current) {
+      this.labelNames = { table: this.current, vocabulary: vocabularyOf(this.current.groups.values(), this.current.targets.keys()) };
+    }
+    return this.labelNames.vocabulary;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -245,7 +280,7 @@ export class Gateway {
       return handleEmbeddings(req, res, this.ctx, this.keys.authenticate(req.headers.authorization));
     }
     if (path === '/v1/models') {
-      const key = this.authorize(req, res, path, false);
+      const key = this.authorize(req, res, path);
       if (!key) return;
       if (req.method !== 'GET') return sendError(res, 405, 'Use GET /v1/models.', 'method_not_allowed', null, { allow: 'GET' });
       const created = Math.floor(Date.now() / 1000);
@@ -256,8 +291,15 @@ export class Gateway {
       this.access(req, path, key, 200);
       return;
     }
+    if (path === '/metrics') {
+      const key = this.authorize(req, res, path, 'the metrics endpoint');
+      if (!key) return;
+      await this.serveMetrics(req, res);
+      this.access(req, path, key, res.statusCode);
+      return;
+    }
     if (path.startsWith('/kt/v1/events')) {
-      const key = this.authorize(req, res, path, true);
+      const key = this.authorize(req, res, path, 'the events API');
       if (!key || !this.events) {
         if (key) sendError(res, 404, 'Decision events are turned off on this gateway.', 'events_disabled');
         return;
@@ -270,16 +312,35 @@ export class Gateway {
     sendError(res, 404, `No route for ${req.method} ${path}. The gateway serves POST /v1/chat/completions, POST /v1/messages, POST /v1/responses, POST /v1/embeddings, GET /v1/models and GET /healthz.`, 'not_found');
   }
 
-  /** The caller's key, or undefined after answering 401/403. */
-  private authorize(req: IncomingMessage, res: ServerResponse, path: string, admin: boolean): KeyRecord | undefined {
+  private async serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'Use GET /metrics.', 'method_not_allowed', null, { allow: 'GET' });
+    if (!this.metrics) return sendError(res, 404, 'Metrics are turned off on this gateway (started with --no-metrics).', 'metrics_disabled');
+    const text = await this.metrics.render();
+    res.writeHead(200, { 'content-type': this.metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : text);
+  }
+
+  /** The `metricsPort` listener: metrics only, no key, nothing else. */
+  private handleMetricsPort(req: IncomingMessage, res: ServerResponse): void {
+    const path = safePath(req);
+    if (path !== '/metrics') return sendError(res, 404, `No route for ${req.method} ${path}. The metrics port serves GET /metrics only.`, 'not_found');
+    this.serveMetrics(req, res).catch((error: unknown) => {
+      this.log.error(`internal error on the metrics port: ${(error as Error)?.message ?? String(error)}`);
+      if (!res.headersSent) sendError(res, 500, 'The gateway could not render its metrics; see its log.', 'internal_error');
+      else res.destroy();
+    });
+  }
+
+  /** The caller's key, or undefined after answering 401/403. `adminFor` names what needs an admin key. */
+  private authorize(req: IncomingMessage, res: ServerResponse, path: string, adminFor?: string): KeyRecord | undefined {
     const auth = this.keys.authenticate(req.headers.authorization);
     if ('error' in auth) {
       sendError(res, 401, authMessage(auth as AuthFailure), 'invalid_api_key');
       this.access(req, path, undefined, 401, `authentication failed: ${(auth as AuthFailure).error} key`);
       return undefined;
     }
-    if (admin && !auth.admin) {
-      sendError(res, 403, `Key "${auth.name}" has no admin scope, which the events API needs. Use an admin key (kt keys create --name NAME --admin).`, 'admin_required');
+    if (adminFor && !auth.admin) {
+      sendError(res, 403, `Key "${auth.name}" has no admin scope, which ${adminFor} needs. Use an admin key (kt keys create --name NAME --admin).`, 'admin_required');
       this.access(req, path, auth, 403, 'admin scope required');
       return undefined;
     }
@@ -299,6 +360,20 @@ export class Gateway {
       this.log.error(`could not record access event: ${(error as Error).message}`);
     }
   }
+}
+
+function listen(server: Server, port: number, host = '127.0.0.1'): Promise<void> {
+  return new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+}
+
+function urlOf(host = '127.0.0.1', port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function safePath(req: IncomingMessage): string {

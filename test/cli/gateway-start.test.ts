@@ -119,3 +119,33 @@ test('binding a non-loopback address needs --allow-remote; a busy port says so',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--metrics-port serves Prometheus metrics without a key; a bad or busy one is refused clearly', async () => {
+  const dir = tempDir();
+  const blocker = createServer();
+  try {
+    cpSync(join(__dirname, '../../examples/policy-config.yaml'), join(dir, 'policy-config.yaml'));
+    const config = join(dir, 'policy-config.yaml');
+    const { child, url, output } = await startGatewayProcess(['--config', config, '--port', '0', '--metrics-port', '0']);
+    const metricsUrl = /Prometheus metrics without a key on (http:\/\/\S+)/.exec(output())?.[1];
+    assert.ok(metricsUrl, output());
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: readFileSync(join(dir, '.kt', 'dev-key'), 'utf8').trim(), maxRetries: 0 });
+    await client.chat.completions.create({ model: 'fast-chat', messages: [{ role: 'user', content: 'Hello' }] });
+    const text = await (await fetch(metricsUrl)).text();
+    assert.match(text, /^kt_requests_total\{api="chat",model_group="fast-chat",.*decision="allowed"\} 1$/m);
+    child.kill('SIGTERM');
+    assert.equal(await exited(child), 0);
+
+    const bad = spawnSync(process.execPath, [KT, 'gateway', 'start', '--config', config, '--metrics-port', 'nine'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--metrics-port must be a number from 0 to 65535, not "nine"/);
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    const busy = spawnSync(process.execPath, [KT, 'gateway', 'start', '--config', config, '--port', '0', '--metrics-port', String(port)], { encoding: 'utf8' });
+    assert.equal(busy.status, 1);
+    assert.match(busy.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use\\. .*pass --metrics-port with another port`));
+  } finally {
+    blocker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
