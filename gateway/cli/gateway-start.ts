@@ -2,6 +2,7 @@
 import { isLoopbackHost } from '../policy/provider-type';
 import { resolveStateDir } from '../state-dir';
 import { ConfigError, Gateway, DEFAULT_MAX_BODY_BYTES } from '../http/server';
+import { otlpSettings } from '../telemetry/otlp-settings';
 import type { Logger } from '../http/gateway-context';
 import { formatText } from './lint';
 import { isUsageError, parseCommandArgs } from './args';
@@ -25,6 +26,9 @@ Options:
                            events-ID-<day>.jsonl with their own hash chain (default $KT_REPLICA_ID)
   --metrics-port PORT      also serve Prometheus metrics at /metrics on this port without a key (0 picks a free one)
   --no-metrics             keep no metrics (GET /metrics answers 404)
+  --otlp-endpoint URL      export each request as OpenTelemetry spans and its event as a log record, over
+                           OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318); default
+                           $OTEL_EXPORTER_OTLP_ENDPOINT. Events on disk stay as they are.
   -h, --help               show this help
 
 On first start with no gateway keys, a development key "dev" (all groups, admin) is created and
@@ -50,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     'replica-id': { type: 'string' },
     'metrics-port': { type: 'string' },
     'no-metrics': { type: 'boolean', default: false },
+    'otlp-endpoint': { type: 'string' },
   });
   if (isUsageError(parsed)) {
     process.stderr.write(`${parsed.message}\n`);
@@ -80,6 +85,9 @@ export async function run(argv: string[]): Promise<number> {
     consoleLogger.warn(`binding ${host}: the gateway is reachable from other machines; only gateway keys protect it`);
   }
 
+  const otlp = otlpSettings(v['otlp-endpoint'] as string | undefined, process.env);
+  if ('error' in otlp) return fail(otlp.error);
+
   const stateDir = resolveStateDir({ stateDir: v['state-dir'] as string | undefined, config });
   let gateway: Gateway;
   try {
@@ -93,6 +101,7 @@ export async function run(argv: string[]): Promise<number> {
       replicaId: (v['replica-id'] as string | undefined) ?? (process.env.KT_REPLICA_ID || undefined),
       metrics: !v['no-metrics'],
       metricsPort,
+      otlp: otlp.settings,
       ollamaFallback: v['ollama-fallback'] ? { model: String(v['ollama-fallback']), baseUrl: v['ollama-url'] as string | undefined } : undefined,
       log: consoleLogger,
     });
@@ -120,6 +129,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const table = gateway.table;
   const replica = gateway.events?.replica ? ` as replica ${gateway.events.replica}` : '';
+  if (otlp.settings) consoleLogger.info(`exporting OTLP traces to ${otlp.settings.tracesUrl} and logs to ${otlp.settings.logsUrl}`);
   consoleLogger.info(`serving ${table.groups.size} model groups (${[...table.groups.keys()].join(', ')}) over ${table.targets.size} targets; state in ${stateDir}${replica}`);
   // Signal handlers go in before the ready line: a supervisor may stop us the moment it reads it.
   const stopped = new Promise<number>((resolveExit) => {

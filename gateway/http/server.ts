@@ -7,6 +7,10 @@ import { accessEvent } from '../events/access-event';
 import { REPLICA_ID } from '../events/day-files';
 import { EventLog } from '../events/event-log';
 import { EventLogLockedError } from '../events/writer-lock';
+import type { OtlpExport } from '../telemetry/otlp-export';
+import { createOtlpExport } from '../telemetry/otlp-loader';
+import type { OtlpSettings } from '../telemetry/otlp-settings';
+import { genAiProviderName } from '../telemetry/otel-records';
 import { KeyStore, type AuthFailure, type KeyRecord } from '../keys/key-store';
 import { analyzePolicy } from '../policy/analyze';
 import { loadDotEnv } from '../policy/dotenv';
@@ -40,6 +44,8 @@ export interface GatewayOptions {
   metrics?: boolean;
   /** Also serve GET /metrics without a key on this port of `host` (0 picks a free one). */
   metricsPort?: number;
+  /** Export each request as OTLP spans and its event as a log record (`--otlp-endpoint`, OTEL_EXPORTER_OTLP_*). */
+  otlp?: OtlpSettings;
   /** Watch the config file and reload it on change (default true). */
   watchConfig?: boolean;
   log?: Logger;
@@ -66,6 +72,7 @@ export class Gateway {
   readonly server: Server;
   readonly events: EventLog | undefined;
   readonly metrics: GatewayMetrics | undefined;
+  readonly otlp: OtlpExport | undefined;
   /** The unauthenticated metrics listener of `metricsPort`. */
   readonly metricsServer: Server | undefined;
   readonly keys: KeyStore;
@@ -88,10 +95,13 @@ export class Gateway {
       ? undefined
       : EventLog.fromSettings(options.stateDir, table.config.auditLogger, { onWarning: (m) => this.log.warn(m), replica: options.replicaId ?? null, exclusive: true });
     this.metrics = options.metrics === false ? undefined : new GatewayMetrics(() => this.labelVocabulary());
+    this.otlp = options.otlp
+      ? createOtlpExport(options.otlp, { log: this.log, providerType: (id) => { const type = this.current.targets.get(id)?.type; return type && genAiProviderName(type); } })
+      : undefined;
     this.ctx = {
       table: () => this.current,
       events: this.events,
-      observers: this.metrics ? [this.metrics] : [],
+      observers: [this.metrics, this.otlp].filter((o): o is GatewayMetrics | OtlpExport => o !== undefined),
       keys: this.keys,
       latency: this.latency,
       log: this.log,
@@ -234,6 +244,8 @@ export class Gateway {
     await closed;
     await metricsClosed;
     await this.pools.destroy();
+    // The last events go out to the collector, but a collector that is down cannot hold the stop.
+    await this.otlp?.shutdown(2000);
     this.events?.close();
     this.keys.close();
   }

@@ -29,6 +29,13 @@ export interface LogRecordPlan {
   attributes: Attributes;
 }
 
+/** `gen_ai.provider.name` values of the GenAI semantic conventions for our provider types. */
+const GEN_AI_PROVIDER: Record<string, string> = { openai: 'openai', anthropic: 'anthropic', 'azure-openai': 'azure.ai.openai', ollama: 'ollama', mock: 'kt.mock' };
+
+export function genAiProviderName(providerType: string): string {
+  return GEN_AI_PROVIDER[providerType] ?? providerType;
+}
+
 /** `gen_ai.operation.name` of the inbound API: Anthropic Messages and OpenAI Responses are chat too. */
 export function operationOf(event: DecisionEvent): 'chat' | 'embeddings' {
   return event.api === 'embeddings' ? 'embeddings' : 'chat';
