@@ -1,6 +1,7 @@
-// What Prometheus metrics cost the gateway (prints figures; not a test): gateways with metrics on (the
-// default) against the same with --no-metrics, with decision events on and off, plus the in-process cost
-// of one event's metric updates.
+// What Prometheus metrics and OTLP export cost the gateway (prints figures; not a test): gateways with
+// metrics on (the default) against the same with --no-metrics, with decision events on and off; OTLP
+// export to a live receiver (a sink in its own process) and to a collector that is down, against export
+// off; plus the in-process cost of one event's metric updates.
 //   node --import tsx bench/metrics.mjs [--quick]
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,9 @@ process.on('exit', () => {
 const fast = await startChild(['bench/lib/upstream.mjs'], { UPSTREAM_DELAY_MS: '0' });
 const slow = await startChild(['bench/lib/upstream.mjs'], { UPSTREAM_DELAY_MS: '20' });
 children.push(fast, slow);
+const sink = await startChild(['bench/lib/otlp-sink.mjs']);
+children.push(sink);
+const deadCollector = await refusedUrl();
 const config = benchRoutingConfig([
   { group: 'bench', target: 'fast', url: fast.url },
   { group: 'bench-slow', target: 'slow', url: slow.url },
@@ -41,6 +45,8 @@ const variants = {
   'metrics off': ['--no-metrics'],
   'events off, metrics on': ['--no-events'],
   'events off, metrics off': ['--no-events', '--no-metrics'],
+  'otlp to a live receiver': ['--otlp-endpoint', sink.url],
+  'otlp, collector down': ['--otlp-endpoint', deadCollector],
 };
 const gateways = {};
 for (const [name, args] of Object.entries(variants)) {
@@ -70,6 +76,7 @@ const addedP50 = (on, off) => {
   return `${fmt(median(lat[on]) - median(lat[off]))} ms (95% interval ${fmt(lo)}..${fmt(hi)})`;
 };
 console.log(`metrics add at p50: ${addedP50('metrics on', 'metrics off')} with events on; ${addedP50('events off, metrics on', 'events off, metrics off')} with events off (the event is then built for metrics alone)`);
+console.log(`OTLP export adds at p50: ${addedP50('otlp to a live receiver', 'metrics on')} to a live receiver; ${addedP50('otlp, collector down', 'metrics on')} with the collector down (both against export off, metrics and events on)`);
 
 // Throughput at concurrency 64 with a 20 ms upstream.
 // The gateway process's CPU time per request too: on a machine shared with other work, throughput moves
@@ -90,6 +97,17 @@ console.log('variant                  requests/s  gateway CPU µs per request');
 for (const name of Object.keys(rps)) console.log(`${name.padEnd(24)} ${fmt(median(rps[name]), 0).padStart(10)}  ${fmt(median(cpuPerRequest[name]), 1).padStart(10)}`);
 const ratio = (on, off) => `throughput ${fmt(median(rps[on]) / median(rps[off]))}, CPU per request ${fmt(median(cpuPerRequest[on]) / median(cpuPerRequest[off]))}`;
 console.log(`metrics on / off: ${ratio('metrics on', 'metrics off')} with events on; ${ratio('events off, metrics on', 'events off, metrics off')} with events off`);
+console.log(`OTLP export on / off: ${ratio('otlp to a live receiver', 'metrics on')} to a live receiver; ${ratio('otlp, collector down', 'metrics on')} with the collector down`);
+
+/** An address nothing listens on: a port taken from the OS and let go. */
+async function refusedUrl() {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return `http://127.0.0.1:${port}`;
+}
 
 /** User + system CPU time of a process so far, in µs (Linux; clock ticks of 10 ms). */
 function cpuMicros(pid) {

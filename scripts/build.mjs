@@ -21,8 +21,8 @@ const targets = [
   { entryPoints: ['gateway/cli/kt.ts'], outfile: 'dist/kt.js', banner: { js: '#!/usr/bin/env node' } },
   // ~2 MB of tokenizer tables, required lazily by dist/kt.js only for cost routing.
   { entryPoints: ['gateway/routing/tokenizer-bundle.ts'], outfile: 'dist/tokenizer.js', sourcemap: false },
-  // The OpenTelemetry SDK and OTLP exporters, required lazily by dist/kt.js only with --otlp-endpoint.
-  { entryPoints: ['gateway/telemetry/otlp-bundle.ts'], outfile: 'dist/otlp.js' },
+  // The OTLP export worker (OpenTelemetry SDK and exporters), started by dist/kt.js only with --otlp-endpoint.
+  { entryPoints: ['gateway/telemetry/otlp-worker.ts'], outfile: 'dist/otlp.js' },
   // The routing dashboard's webview script (uPlot inside): runs in the editor's browser sandbox.
   { entryPoints: ['client/dashboard/webview/main.ts'], outfile: 'dist/dashboard.js', platform: 'browser', format: 'iife', target: 'es2022', plugins: [] },
 ];

@@ -7,8 +7,7 @@ import { accessEvent } from '../events/access-event';
 import { REPLICA_ID } from '../events/day-files';
 import { EventLog } from '../events/event-log';
 import { EventLogLockedError } from '../events/writer-lock';
-import type { OtlpExport } from '../telemetry/otlp-export';
-import { createOtlpExport } from '../telemetry/otlp-loader';
+import { OtlpObserver } from '../telemetry/otlp-loader';
 import type { OtlpSettings } from '../telemetry/otlp-settings';
 import { genAiProviderName } from '../telemetry/otel-records';
 import { KeyStore, type AuthFailure, type KeyRecord } from '../keys/key-store';
@@ -72,7 +71,7 @@ export class Gateway {
   readonly server: Server;
   readonly events: EventLog | undefined;
   readonly metrics: GatewayMetrics | undefined;
-  readonly otlp: OtlpExport | undefined;
+  readonly otlp: OtlpObserver | undefined;
   /** The unauthenticated metrics listener of `metricsPort`. */
   readonly metricsServer: Server | undefined;
   readonly keys: KeyStore;
@@ -86,6 +85,7 @@ export class Gateway {
   private reloadTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private closing = false;
+  private providerNamesFor: { table: RoutingTable; names: Record<string, string> } | undefined;
 
   private constructor(readonly options: GatewayOptions, private readonly pools: DispatcherCache, table: RoutingTable) {
     this.log = options.log ?? silentLogger;
@@ -95,13 +95,11 @@ export class Gateway {
       ? undefined
       : EventLog.fromSettings(options.stateDir, table.config.auditLogger, { onWarning: (m) => this.log.warn(m), replica: options.replicaId ?? null, exclusive: true });
     this.metrics = options.metrics === false ? undefined : new GatewayMetrics(() => this.labelVocabulary());
-    this.otlp = options.otlp
-      ? createOtlpExport(options.otlp, { log: this.log, providerType: (id) => { const type = this.current.targets.get(id)?.type; return type && genAiProviderName(type); } })
-      : undefined;
+    this.otlp = options.otlp ? new OtlpObserver(options.otlp, { log: this.log, providers: () => this.providerNames() }) : undefined;
     this.ctx = {
       table: () => this.current,
       events: this.events,
-      observers: [this.metrics, this.otlp].filter((o): o is GatewayMetrics | OtlpExport => o !== undefined),
+      observers: [this.metrics, this.otlp].filter((o): o is GatewayMetrics | OtlpObserver => o !== undefined),
       keys: this.keys,
       latency: this.latency,
       log: this.log,
@@ -248,6 +246,14 @@ export class Gateway {
     await this.otlp?.shutdown(2000);
     this.events?.close();
     this.keys.close();
+  }
+
+  /** Target id → `gen_ai.provider.name` of the current config, for OTLP spans. */
+  private providerNames(): Record<string, string> {
+    if (this.providerNamesFor?.table !== this.current) {
+      this.providerNamesFor = { table: this.current, names: Object.fromEntries([...this.current.targets].map(([id, t]) => [id, genAiProviderName(t.type)])) };
+    }
+    return this.providerNamesFor.names;
   }
 
   private track(socket: Socket): void {
