@@ -464,9 +464,10 @@ export function passedThrough<T extends object>(answer: T, text: string): T {
   return answer;
 }
 
-/** SSE text of one upstream event, as Anthropic writes it. */
+/** SSE text of one upstream event, as Anthropic writes it (data of several lines keeps them as several data lines). */
 export function eventText(event: { event: string; data: string }): string {
-  return `event: ${event.event}\ndata: ${event.data}\n\n`;
+  const data = event.data.includes('\n') ? event.data.split('\n').join('\ndata: ') : event.data;
+  return `event: ${event.event}\ndata: ${data}\n\n`;
 }
 
 /** The client's message: what the Anthropic target sent when passed through, else the translation. */

@@ -8,6 +8,7 @@ import { createDispatcher } from '../../gateway/providers/upstream';
 import { SseParser } from '../../gateway/providers/sse';
 import {
   AnthropicStreamEncoder,
+  eventText,
   finishReason,
   fromAnthropicMessage,
   fromAnthropicRequest,
@@ -241,4 +242,10 @@ test('an empty answer still opens and closes the message; a failure is an Anthro
   const events = new SseParser().push(failed.chunk(chunk({ content: 'x' })) + failed.fail('upstream broke'));
   assert.deepEqual(events.map((e) => e.event), ['message_start', 'content_block_start', 'content_block_delta', 'error']);
   assert.deepEqual(JSON.parse(events.at(-1)!.data), { type: 'error', error: { type: 'api_error', message: 'upstream broke' } });
+});
+
+test('eventText writes an upstream event back as SSE that parses to the same event, multi-line data included', () => {
+  for (const event of [{ event: 'ping', data: '{"type":"ping"}' }, { event: 'message_delta', data: '{\n  "type": "message_delta"\n}' }]) {
+    assert.deepEqual(new SseParser().push(eventText(event)), [event]);
+  }
 });
