@@ -2,15 +2,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attempt, DecisionEvent } from '../events/decision-event';
 import { newEventId } from '../events/event-log';
-import { allows, type AuthFailure, type KeyRecord } from '../keys/key-store';
+import type { AuthFailure, KeyRecord } from '../keys/key-store';
 import { Cancellation } from '../providers/cancellation';
 import { embeddingsSentAs, type Embeddings, type EmbeddingsRequest } from '../providers/provider';
-import { sessionKey } from '../routing/affinity';
 import { exhaustedMessage, round, runEmbeddingAttempts, type EmbeddingsOutcome } from '../routing/attempts';
 import { planEmbeddingRoute, type RoutePlan, type RoutedModel } from '../routing/plan';
 import { costUsd, embeddingInputTokens } from '../routing/tokens';
 import type { Resolution } from '../runtime/routing-table';
-import { authMessage, header, headerSafe, roundUsd } from './pipeline';
+import { authMessage, headerSafe, roundUsd, routeRequest } from './pipeline';
 import { recordDecision, type GatewayContext } from './gateway-context';
 import { errorBody, readJsonBody, sendError, sendJson, typeForStatus } from './respond';
 import { validateEmbeddingsRequest } from './validate';
@@ -66,20 +65,9 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
   rec.request = request;
 
   const table = gw.table();
-  const resolution = table.resolve(request.model);
-  rec.resolution = resolution;
-  if (resolution.kind === 'not_found') return refuse(404, resolution.message, 'model_not_found', 'model');
-  if (resolution.kind === 'ambiguous') return refuse(400, resolution.message, 'ambiguous_model', 'model');
-  const allowed = allows(auth, resolution.kind === 'group' ? { group: resolution.group.name } : { model: request.model });
-  if (allowed !== true) return refuse(403, `${allowed}. Use a key scoped to it (kt keys create --groups …).`, 'model_not_allowed', 'model');
-
-  let plan: RoutePlan;
-  if (resolution.kind === 'group') {
-    rec.sessionId = resolution.group.session_affinity ? sessionKey(request, header(req, 'x-session-id')) : header(req, 'x-session-id');
-    plan = planEmbeddingRoute(resolution.group, request, { sessionKey: rec.sessionId, latency: gw.latency, facts: gw.facts });
-  } else {
-    plan = { order: [resolution.model], skipped: [], estimatedCostUsd: null };
-  }
+  const routed = routeRequest(req, gw, table, auth, request, planEmbeddingRoute, rec);
+  if (!routed.ok) return refuse(routed.status, routed.message, routed.code, routed.param);
+  const plan = routed.plan;
   rec.plan = plan;
   if (plan.blocked) return refuse(plan.blocked.status, plan.blocked.message, plan.blocked.code);
 

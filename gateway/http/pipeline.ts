@@ -9,7 +9,7 @@ import { Cancellation } from '../providers/cancellation';
 import { UpstreamError, type ChatCompletion, type ChatCompletionChunk, type ChatRequest, type Usage } from '../providers/provider';
 import { sessionKey } from '../routing/affinity';
 import { exhaustedMessage, round, runAttempts, type AttemptsOutcome } from '../routing/attempts';
-import { planRoute, type RoutePlan, type RoutedModel } from '../routing/plan';
+import { planRoute, type PlanContext, type RoutedGroup, type RoutePlan, type RoutedModel } from '../routing/plan';
 import { costUsd, estimatePromptTokens, requestedCompletionTokens } from '../routing/tokens';
 import type { ProviderType } from '../policy/types';
 import type { Resolution, RoutingTable } from '../runtime/routing-table';
@@ -43,6 +43,28 @@ export interface InboundApi<T> {
   refusesTarget?(inbound: T, type: ProviderType): string | undefined;
   completionJson(completion: ChatCompletion, inbound: T): string;
   streamEncoder(inbound: T): StreamEncoder;
+}
+
+export type Routed = { ok: true; plan: RoutePlan } | { ok: false; status: number; message: string; code: string; param: string | null };
+
+/**
+ * The steps every request route shares once its body is read: resolve the model, check the key's scope,
+ * derive the session, plan. Fills `rec` as it goes so a refusal's event says how far the request got.
+ */
+export function routeRequest<R extends { model: string; user?: unknown; messages?: ChatRequest['messages'] }>(
+  req: IncomingMessage, gw: GatewayContext, table: RoutingTable, key: KeyRecord, request: R,
+  planGroup: (group: RoutedGroup, request: R, ctx: PlanContext) => RoutePlan,
+  rec: { resolution?: Resolution; sessionId?: string },
+): Routed {
+  const resolution = table.resolve(request.model);
+  rec.resolution = resolution;
+  if (resolution.kind === 'not_found') return { ok: false, status: 404, message: resolution.message, code: 'model_not_found', param: 'model' };
+  if (resolution.kind === 'ambiguous') return { ok: false, status: 400, message: resolution.message, code: 'ambiguous_model', param: 'model' };
+  const allowed = allows(key, resolution.kind === 'group' ? { group: resolution.group.name } : { model: request.model });
+  if (allowed !== true) return { ok: false, status: 403, message: `${allowed}. Use a key scoped to it (kt keys create --groups …).`, code: 'model_not_allowed', param: 'model' };
+  if (resolution.kind !== 'group') return { ok: true, plan: { order: [resolution.model], skipped: [], estimatedCostUsd: null } };
+  rec.sessionId = resolution.group.session_affinity ? sessionKey(request, header(req, 'x-session-id')) : header(req, 'x-session-id');
+  return { ok: true, plan: planGroup(resolution.group, request, { sessionKey: rec.sessionId, latency: gw.latency, facts: gw.facts }) };
 }
 
 /** What is known about a request as it goes; turned into its one DecisionEvent at the end. */
@@ -100,22 +122,9 @@ export async function serveInbound<T>(req: IncomingMessage, res: ServerResponse,
   rec.stream = request.stream === true;
 
   const table = gw.table();
-  const resolution = table.resolve(request.model);
-  rec.resolution = resolution;
-  if (resolution.kind === 'not_found') return refuse(404, resolution.message, 'model_not_found', 'model');
-  if (resolution.kind === 'ambiguous') return refuse(400, resolution.message, 'ambiguous_model', 'model');
-
-  const scope = resolution.kind === 'group' ? { group: resolution.group.name } : { model: request.model };
-  const allowed = allows(key, scope);
-  if (allowed !== true) return refuse(403, `${allowed}. Use a key scoped to it (kt keys create --groups …).`, 'model_not_allowed', 'model');
-
-  let plan: RoutePlan;
-  if (resolution.kind === 'group') {
-    rec.sessionId = resolution.group.session_affinity ? sessionKey(request, header(req, 'x-session-id')) : header(req, 'x-session-id');
-    plan = planRoute(resolution.group, request, { sessionKey: rec.sessionId, latency: gw.latency, facts: gw.facts });
-  } else {
-    plan = { order: [resolution.model], skipped: [], estimatedCostUsd: null };
-  }
+  const routed = routeRequest(req, gw, table, key, request, planRoute, rec);
+  if (!routed.ok) return refuse(routed.status, routed.message, routed.code, routed.param);
+  let plan = routed.plan;
   if (api.refusesTarget) plan = withoutRefused(plan, table, (type) => api.refusesTarget!(inbound, type));
   rec.plan = plan;
   if (plan.blocked) return refuse(plan.blocked.status, plan.blocked.message, plan.blocked.code);
