@@ -5,11 +5,11 @@ import { newEventId } from '../events/event-log';
 import type { AuthFailure, KeyRecord } from '../keys/key-store';
 import { Cancellation } from '../providers/cancellation';
 import { embeddingsSentAs, type Embeddings, type EmbeddingsRequest } from '../providers/provider';
-import { exhaustedMessage, round, runEmbeddingAttempts, type EmbeddingsOutcome } from '../routing/attempts';
+import { exhaustedMessage, runEmbeddingAttempts, type EmbeddingsOutcome } from '../routing/attempts';
 import { planEmbeddingRoute, type RoutePlan, type RoutedModel } from '../routing/plan';
 import { costUsd, embeddingInputTokens } from '../routing/tokens';
 import type { Resolution } from '../runtime/routing-table';
-import { authMessage, headerSafe, roundUsd, routeRequest } from './pipeline';
+import { authMessage, headerSafe, requestEvent, routeRequest } from './pipeline';
 import { recordDecision, type GatewayContext } from './gateway-context';
 import { errorBody, readJsonBody, sendError, sendJson, typeForStatus } from './respond';
 import { validateEmbeddingsRequest } from './validate';
@@ -125,8 +125,6 @@ function record(gw: GatewayContext, rec: EmbeddingsRecord, decision: DecisionEve
 }
 
 function buildEvent(gw: GatewayContext, rec: EmbeddingsRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): DecisionEvent {
-  const resolution = rec.resolution;
-  const group = resolution?.kind === 'group' ? resolution.group : undefined;
   const served = rec.served;
   // Embeddings are priced on input tokens only.
   const perIn = served ? served.cost_per_1k_input ?? gw.facts(served)?.inputPer1k : undefined;
@@ -136,31 +134,5 @@ function buildEvent(gw: GatewayContext, rec: EmbeddingsRecord, decision: Decisio
   }
   const prompt = rec.promptTokens;
   const actual = prompt !== undefined && perIn !== undefined ? costUsd(prompt, 0, perIn, 0) : null;
-  const successIndex = rec.attempts.findIndex((a) => a.outcome === 'success');
-  return {
-    id: rec.id,
-    ts: new Date().toISOString(),
-    kind: 'request',
-    api: 'embeddings',
-    key_id: rec.key?.name ?? null,
-    model: rec.request?.model ?? null,
-    model_group: group?.name ?? null,
-    strategy: group ? group.strategy : resolution?.kind === 'direct' ? 'direct' : null,
-    provider: served?.provider ?? null,
-    resolved_model: rec.resolvedModel ?? null,
-    tag: served?.tag ?? null,
-    session_id: rec.sessionId ?? null,
-    stream: false,
-    fallback_count: successIndex >= 0 ? successIndex : Math.max(0, rec.attempts.length - 1),
-    attempts: rec.attempts,
-    skipped: rec.plan?.skipped.length ? rec.plan.skipped : undefined,
-    latency_ms: round(performance.now() - rec.startedAt),
-    ttft_ms: rec.ttftMs,
-    tokens: { prompt: prompt ?? 0, completion: 0, total: prompt ?? 0 },
-    estimated_cost_usd: estimated === null ? null : roundUsd(estimated),
-    actual_cost_usd: actual === null ? null : roundUsd(actual),
-    decision,
-    reason,
-    http_status: status,
-  };
+  return requestEvent(rec, { api: 'embeddings', stream: false, tokens: { prompt: prompt ?? 0, completion: 0, total: prompt ?? 0 }, estimated, actual, decision, status, reason });
 }

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventLog } from '../events/event-log';
 import { isFilterError, matchesFilters, parseFilters, type EventFilter } from '../events/filter';
 import { SSE_KEEP_ALIVE, sseData } from '../events/sse';
+import { drained } from './respond';
 
 export const EVENTS_PATH = '/kt/v1/events';
 export const EVENTS_STREAM_PATH = '/kt/v1/events/stream';
@@ -70,18 +71,6 @@ async function list(res: ServerResponse, url: URL, log: EventLog, filters: Event
   res.end(']}');
 }
 
-/** The socket took what was queued, or the client went away. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 function stream(req: IncomingMessage, res: ServerResponse, log: EventLog, filters: EventFilter[], options: EventsApiOptions): void {
   const maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;

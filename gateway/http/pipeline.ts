@@ -14,7 +14,7 @@ import { costUsd, estimatePromptTokens, requestedCompletionTokens } from '../rou
 import type { ProviderType } from '../policy/types';
 import type { Resolution, RoutingTable } from '../runtime/routing-table';
 import { recordDecision, type GatewayContext } from './gateway-context';
-import { readJsonBody, sendJson, typeForStatus, type OpenAIError } from './respond';
+import { drained, readJsonBody, sendJson, typeForStatus, type OpenAIError } from './respond';
 
 export type Parsed<T> = { ok: true; request: ChatRequest; inbound: T } | { ok: false; message: string; param: string | null };
 
@@ -249,17 +249,6 @@ async function streamAnswer(res: ServerResponse, gw: GatewayContext, rec: Reques
   }
 }
 
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 /** The parse result for a translation that threw: an UpstreamError 400 names what to fix, anything else is a bug. */
 export function untranslatable(error: unknown): { ok: false; message: string; param: string | null } {
@@ -291,8 +280,6 @@ function record(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent[
 }
 
 function buildEvent(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): DecisionEvent {
-  const resolution = rec.resolution;
-  const group = resolution?.kind === 'group' ? resolution.group : undefined;
   const served = rec.served;
   const usage = rec.usage;
   const price = served ? prices(gw, served) : undefined;
@@ -301,12 +288,39 @@ function buildEvent(gw: GatewayContext, rec: RequestRecord, decision: DecisionEv
     estimated = costUsd(estimatePromptTokens(rec.request, served.model), requestedCompletionTokens(rec.request), price.perIn, price.perOut);
   }
   const actual = usage && price ? costUsd(usage.prompt_tokens, usage.completion_tokens, price.perIn, price.perOut) : null;
+  const tokens = { prompt: usage?.prompt_tokens ?? 0, completion: usage?.completion_tokens ?? 0, total: usage?.total_tokens ?? (usage ? usage.prompt_tokens + usage.completion_tokens : 0) };
+  return requestEvent(rec, { api: rec.api, stream: rec.stream, tokens, estimated, actual, decision, status, reason });
+}
+
+/** What a request route knows when its event is built; the route computes tokens and cost its own way. */
+export interface RequestFacts {
+  id: string;
+  startedAt: number;
+  key: KeyRecord | undefined;
+  request?: { model: string };
+  resolution?: Resolution;
+  plan?: RoutePlan;
+  sessionId?: string;
+  attempts: Attempt[];
+  served?: RoutedModel;
+  resolvedModel?: string;
+  ttftMs: number | null;
+}
+
+/** The one shape of a request's DecisionEvent, for every route. */
+export function requestEvent(
+  rec: RequestFacts,
+  o: { api: GatewayApi; stream: boolean; tokens: DecisionEvent['tokens']; estimated: number | null; actual: number | null; decision: DecisionEvent['decision']; status: number; reason: string | null },
+): DecisionEvent {
+  const resolution = rec.resolution;
+  const group = resolution?.kind === 'group' ? resolution.group : undefined;
+  const served = rec.served;
   const successIndex = rec.attempts.findIndex((a) => a.outcome === 'success');
   return {
     id: rec.id,
     ts: new Date().toISOString(),
     kind: 'request',
-    api: rec.api,
+    api: o.api,
     key_id: rec.key?.name ?? null,
     model: rec.request?.model ?? null,
     model_group: group?.name ?? null,
@@ -315,18 +329,18 @@ function buildEvent(gw: GatewayContext, rec: RequestRecord, decision: DecisionEv
     resolved_model: rec.resolvedModel ?? null,
     tag: served?.tag ?? null,
     session_id: rec.sessionId ?? null,
-    stream: rec.stream,
+    stream: o.stream,
     fallback_count: successIndex >= 0 ? successIndex : Math.max(0, rec.attempts.length - 1),
     attempts: rec.attempts,
     skipped: rec.plan?.skipped.length ? rec.plan.skipped : undefined,
     latency_ms: round(performance.now() - rec.startedAt),
     ttft_ms: rec.ttftMs,
-    tokens: { prompt: usage?.prompt_tokens ?? 0, completion: usage?.completion_tokens ?? 0, total: usage?.total_tokens ?? (usage ? usage.prompt_tokens + usage.completion_tokens : 0) },
-    estimated_cost_usd: estimated === null ? null : roundUsd(estimated),
-    actual_cost_usd: actual === null ? null : roundUsd(actual),
-    decision,
-    reason,
-    http_status: status,
+    tokens: o.tokens,
+    estimated_cost_usd: o.estimated === null ? null : roundUsd(o.estimated),
+    actual_cost_usd: o.actual === null ? null : roundUsd(o.actual),
+    decision: o.decision,
+    reason: o.reason,
+    http_status: o.status,
   };
 }
 

@@ -110,3 +110,16 @@ export function nestedDeeperThan(text: string, max: number): boolean {
 function tooLarge(limit: number): BodyResult {
   return { ok: false, status: 413, code: 'request_too_large', message: `The request body is larger than the gateway's limit of ${limit} bytes. Send a smaller prompt, or start the gateway with a larger --max-body-bytes.` };
 }
+
+/** The socket took what was queued, or the client went away: a writer waits on this before writing more. */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
