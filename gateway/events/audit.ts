@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecisionEvent } from './decision-event';
 import { eventsDir, listDayFiles } from './day-files';
+import { HEAD_FILE, checkHead, readHead } from './chain-head';
 import { readAnchor } from './event-log';
 import { GENESIS_HASH, recordHash } from './hash-chain';
 
@@ -15,6 +16,8 @@ export interface AuditOk {
   /** Records written before `immutable` was switched on; they precede the chain and are not covered by it. */
   unchained: number;
   lastId: string | null;
+  /** Whether the end was checked against the chain head; false for a log written before heads were kept. */
+  headChecked: boolean;
 }
 
 export interface AuditBreak {
@@ -73,7 +76,13 @@ export function verifyAuditChain(stateDir: string): AuditOk | AuditBreak {
   if (chained === 0) {
     return broken('unchained', files[files.length - 1], null, null, `the event log has ${unchained} records and none is hash-chained: set policy.audit-logger.immutable: true and restart the gateway`);
   }
-  return { ok: true, records: chained, files, unchained, lastId };
+  // The chain holds up to its last record; the head says whether records came after it.
+  const head = readHead(dir);
+  if (head) {
+    const check = checkHead(dir, head, files, anchor?.purged_through);
+    if (!check.ok) return broken('truncated', check.file, check.line, null, check.message);
+  }
+  return { ok: true, records: chained, files, unchained, lastId, headChecked: head !== undefined };
 }
 
 /** The record does not link to the one before it: it was moved here (reordered) or its predecessor is gone (removed). */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { DecisionEvent } from './decision-event';
 import { dayFileName, dayOfFile, eventsDir, linesNewestFirst, listDayFiles, utcDay } from './day-files';
 import { matchesFilters, type EventFilter } from './filter';
+import { ChainHeadLog, checkHead, readHead } from './chain-head';
 import { ANCHOR_FILE, GENESIS_HASH, chainRecord, type ChainAnchor } from './hash-chain';
 import type { AuditLoggerSettings } from '../policy/types';
 
@@ -40,6 +41,9 @@ export class EventLog {
   private fd: number | undefined;
   private day: string | undefined;
   private lastHash: string | undefined;
+  /** Lines in today's file (kept when immutable, for the chain head). */
+  private lines = 0;
+  private readonly head: ChainHeadLog | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: EventLogOptions) {
@@ -48,6 +52,7 @@ export class EventLog {
     this.retentionDays = options.retentionDays;
     this.warn = options.onWarning ?? ((message) => process.stderr.write(`warning: ${message}\n`));
     this.now = options.now ?? (() => new Date());
+    if (this.immutable) this.head = new ChainHeadLog(this.dir);
     if (this.retentionDays !== undefined) {
       const retentionDays = this.retentionDays;
       this.purge(retentionDays);
@@ -73,7 +78,11 @@ export class EventLog {
     const line = Buffer.from(`${JSON.stringify(record)}\n`);
     let written = 0;
     while (written < line.length) written += writeSync(fd, line, written);
-    if (record.hash) this.lastHash = record.hash;
+    if (record.hash) {
+      this.lastHash = record.hash;
+      // After the record, never before: a kill in between leaves the head behind the file, which verify accepts.
+      this.head?.record({ file: dayFileName(this.day!), count: ++this.lines, hash: record.hash });
+    }
     for (const listener of this.listeners) {
       try {
         listener(record);
@@ -121,6 +130,7 @@ export class EventLog {
   close(): void {
     clearInterval(this.purgeTimer);
     this.closeFile();
+    this.head?.close();
   }
 
   private closeFile(): void {
@@ -137,21 +147,36 @@ export class EventLog {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const fd = openSync(join(this.dir, dayFileName(day)), 'a+', 0o600);
     terminateTornLine(fd);
+    if (this.immutable) this.lines = countLines(fd);
     this.fd = fd;
     this.day = day;
     if (rollover && this.retentionDays !== undefined) this.purge(this.retentionDays);
     return fd;
   }
 
-  /** The hash of the newest chained record, across files; the purge anchor or genesis when there is none. */
+  /**
+   * The hash of the newest chained record, across files; the purge anchor or genesis when there is none.
+   * When the files fall short of the chain head (their end was cut), the head's: new records then link
+   * to the lost one, so verify keeps reporting the gap instead of a shorter chain that holds.
+   */
   private recoverLastHash(): string {
-    for (const name of listDayFiles(this.dir).reverse()) {
+    const files = listDayFiles(this.dir);
+    const head = readHead(this.dir);
+    const anchor = readAnchor(this.dir);
+    if (head) {
+      const check = checkHead(this.dir, head, files, anchor?.purged_through);
+      if (!check.ok) {
+        this.warn(`the event log was cut: ${check.message}; new records link to the lost one so "kt audit verify" keeps reporting it`);
+        return head.hash;
+      }
+    }
+    for (const name of [...files].reverse()) {
       for (const line of linesNewestFirst(join(this.dir, name))) {
         const event = this.parseLine(line, name);
         if (event?.hash) return event.hash;
       }
     }
-    return readAnchor(this.dir)?.last_hash ?? GENESIS_HASH;
+    return anchor?.last_hash ?? GENESIS_HASH;
   }
 
   /** Before chained files are purged, remember the hash the oldest remaining record links to, so verify still checks it. */
@@ -202,6 +227,16 @@ function terminateTornLine(fd: number): void {
   const last = Buffer.alloc(1);
   readSync(fd, last, 0, 1, size - 1);
   if (last[0] !== 0x0a) writeSync(fd, '\n');
+}
+
+function countLines(fd: number): number {
+  const chunk = Buffer.allocUnsafe(1024 * 1024);
+  let lines = 0;
+  for (let position = 0, read; (read = readSync(fd, chunk, 0, chunk.length, position)) > 0; position += read) {
+    const data = chunk.subarray(0, read);
+    for (let at = data.indexOf(0x0a); at !== -1; at = data.indexOf(0x0a, at + 1)) lines++;
+  }
+  return lines;
 }
 
 let lastIdMs = 0;

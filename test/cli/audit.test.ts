@@ -14,7 +14,7 @@ function chained(t: { after: (fn: () => void) => void }): { stateDir: string; fi
   const log = new EventLog({ stateDir, immutable: true });
   for (let i = 1; i <= 4; i++) log.append(sampleEvent({ id: `evt_cli${i}` }));
   log.close();
-  const [name] = readdirSync(join(stateDir, 'events'));
+  const [name] = readdirSync(join(stateDir, 'events')).filter((n) => n.endsWith('.jsonl'));
   return { stateDir, file: join(stateDir, 'events', name) };
 }
 
