@@ -11,6 +11,9 @@ export function benchRoutingConfig(routes) {
   return ['providers:', '  targets:', ...targets, 'model_groups:', ...groups, ''].join('\n');
 }
 
+/** The audit policy block the routing guide puts in every example config: a hash-chained decision log. */
+export const GUIDE_AUDIT_POLICY = ['policies:', '  chain:', '    - audit-logger', 'policy:', '  audit-logger:', '    immutable: true', '    retention_days: 365', '    log_all_access: true', ''].join('\n');
+
 /** Starts `dist/kt.js gateway start` on `config` in `folder`; resolves with the child, its url and its dev key. */
 export async function startBenchGateway(folder, config, extraArgs = []) {
   mkdirSync(folder, { recursive: true });
