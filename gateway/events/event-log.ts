@@ -71,11 +71,14 @@ export class EventLog {
   append(event: DecisionEvent): DecisionEvent {
     const fd = this.fileForToday();
     let record = event;
+    let text: string;
     if (this.immutable) {
       this.lastHash ??= this.recoverLastHash();
-      record = chainRecord(event, this.lastHash);
+      ({ record, line: text } = chainRecord(event, this.lastHash));
+    } else {
+      text = `${JSON.stringify(record)}\n`;
     }
-    const line = Buffer.from(`${JSON.stringify(record)}\n`);
+    const line = Buffer.from(text);
     let written = 0;
     while (written < line.length) written += writeSync(fd, line, written);
     if (record.hash) {
