@@ -43,6 +43,11 @@ export class EventLog {
   private lastHash: string | undefined;
   /** Lines in today's file (kept when immutable, for the chain head). */
   private lines = 0;
+  /** Appended, not yet written (see append). */
+  private pending: string[] = [];
+  private pendingRecords: DecisionEvent[] = [];
+  private afterFlush: Array<() => void> = [];
+  private flushQueued = false;
   private readonly head: ChainHeadLog | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
 
@@ -67,33 +72,76 @@ export class EventLog {
     return new EventLog({ ...options, stateDir, immutable: settings?.immutable, retentionDays: settings?.retention_days });
   }
 
-  /** Writes the event as one line with a single write; returns the stored record (with hashes when immutable). */
-  append(event: DecisionEvent): DecisionEvent {
-    const fd = this.fileForToday();
+  /**
+   * Appends the event as one line; returns the stored record (with hashes when immutable).
+   * Without `written` the line is written before this returns. With it, the line joins the lines
+   * appended in the same turn of the event loop, all written with one write (group commit) just
+   * after it, and `written` runs once it is: a handler passes the last write of its answer there,
+   * so a client never holds a whole answer whose event a crash could still lose.
+   */
+  append(event: DecisionEvent, written?: () => void): DecisionEvent {
+    this.fileForToday();
     let record = event;
-    let text: string;
     if (this.immutable) {
       this.lastHash ??= this.recoverLastHash();
-      ({ record, line: text } = chainRecord(event, this.lastHash));
+      const chained = chainRecord(event, this.lastHash);
+      record = chained.record;
+      this.lastHash = chained.record.hash;
+      this.pending.push(chained.line);
     } else {
-      text = `${JSON.stringify(record)}\n`;
+      this.pending.push(`${JSON.stringify(record)}\n`);
     }
-    const line = Buffer.from(text);
-    let written = 0;
-    while (written < line.length) written += writeSync(fd, line, written);
-    if (record.hash) {
-      this.lastHash = record.hash;
-      // After the record, never before: a kill in between leaves the head behind the file, which verify accepts.
-      this.head?.record({ file: dayFileName(this.day!), count: ++this.lines, hash: record.hash });
+    this.pendingRecords.push(record);
+    if (!written) {
+      this.flush();
+      return record;
     }
-    for (const listener of this.listeners) {
-      try {
-        listener(record);
-      } catch (error) {
-        this.warn(`an event listener failed: ${(error as Error).message}`);
-      }
+    this.afterFlush.push(written);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flushQueuedLines);
     }
     return record;
+  }
+
+  private readonly flushQueuedLines = (): void => {
+    this.flushQueued = false;
+    try {
+      this.flush();
+    } catch (error) {
+      this.warn(`could not write events to the log: ${(error as Error).message}`);
+    }
+  };
+
+  /** Writes the pending lines with one write, then the chain head, then tells listeners and waiting answers. */
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const records = this.pendingRecords;
+    const callbacks = this.afterFlush;
+    const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    this.pending = [];
+    this.pendingRecords = [];
+    this.afterFlush = [];
+    try {
+      const line = Buffer.from(text);
+      let written = 0;
+      while (written < line.length) written += writeSync(this.fd!, line, written);
+      this.lines += records.length;
+      // After the records, never before: a kill in between leaves the head behind the file, which verify accepts.
+      if (this.immutable) this.head?.record({ file: dayFileName(this.day!), count: this.lines, hash: this.lastHash! });
+      for (const record of records) {
+        for (const listener of this.listeners) {
+          try {
+            listener(record);
+          } catch (error) {
+            this.warn(`an event listener failed: ${(error as Error).message}`);
+          }
+        }
+      }
+    } finally {
+      // An answer waits for its event's write, not for its success: a failed write is reported, the answer still goes.
+      for (const callback of callbacks) callback();
+    }
   }
 
   /** Live events, in append order. Returns the unsubscribe function. */
@@ -106,6 +154,7 @@ export class EventLog {
   query({ filters = [], limit }: EventQuery): DecisionEvent[] {
     const found: DecisionEvent[] = [];
     if (limit <= 0) return found;
+    this.flush();
     for (const name of listDayFiles(this.dir).reverse()) {
       for (const line of linesNewestFirst(join(this.dir, name))) {
         const event = this.parseLine(line, name);
@@ -137,11 +186,13 @@ export class EventLog {
   }
 
   private closeFile(): void {
+    this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     this.day = undefined;
   }
 
+  /** Opens the day's file; at a day change the pending lines are first written to the day they were appended on. */
   private fileForToday(): number {
     const day = utcDay(this.now());
     if (this.fd !== undefined && day === this.day) return this.fd;

@@ -36,8 +36,8 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
   const rec: RequestRecord = { id: '', startedAt: performance.now(), key: undefined, stream: false, attempts: [], ttftMs: null };
   const eventId = (): string => (rec.id ||= newEventId());
   const refuse = (status: number, message: string, code: string | null, param: string | null = null, decision: DecisionEvent['decision'] = 'blocked') => {
-    sendError(res, status, message, code, param, { 'x-kt-event-id': eventId() });
-    record(gw, rec, decision, status, message);
+    const id = eventId();
+    record(gw, rec, decision, status, message, () => sendError(res, status, message, code, param, { 'x-kt-event-id': id }));
   };
   if ('error' in auth) {
     req.resume();
@@ -97,8 +97,7 @@ async function answer(res: ServerResponse, gw: GatewayContext, rec: RequestRecor
       rec.resolvedModel = outcome.model.model;
       const payload = answerJson(outcome.completion);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...routingHeaders(rec, outcome) });
-      res.end(payload);
-      record(gw, rec, 'allowed', 200, null);
+      record(gw, rec, 'allowed', 200, null, () => res.end(payload));
       return;
     }
     case 'stream':
@@ -107,8 +106,8 @@ async function answer(res: ServerResponse, gw: GatewayContext, rec: RequestRecor
       rec.served = outcome.model;
       const status = outcome.error.status ?? 400;
       const body = outcome.error.body ?? errorBody(outcome.error.message, typeForStatus(status));
-      sendJson(res, status, body, { 'x-kt-event-id': rec.id, 'x-kt-provider': outcome.target.id, 'x-kt-resolved-model': headerSafe(outcome.model.model) });
-      record(gw, rec, 'error', status, `${outcome.target.id}/${outcome.model.model} answered HTTP ${status}: ${body.error.message}`);
+      record(gw, rec, 'error', status, `${outcome.target.id}/${outcome.model.model} answered HTTP ${status}: ${body.error.message}`, () =>
+        sendJson(res, status, body, { 'x-kt-event-id': rec.id, 'x-kt-provider': outcome.target.id, 'x-kt-resolved-model': headerSafe(outcome.model.model) }));
       return;
     }
     case 'aborted':
@@ -116,8 +115,8 @@ async function answer(res: ServerResponse, gw: GatewayContext, rec: RequestRecor
       return;
     case 'exhausted': {
       const message = exhaustedMessage(outcome.attempts);
-      sendError(res, 502, message, 'all_attempts_failed', null, { 'x-kt-event-id': rec.id, 'x-kt-fallback-count': String(Math.max(0, outcome.attempts.length - 1)) });
-      record(gw, rec, 'error', 502, message);
+      record(gw, rec, 'error', 502, message, () =>
+        sendError(res, 502, message, 'all_attempts_failed', null, { 'x-kt-event-id': rec.id, 'x-kt-fallback-count': String(Math.max(0, outcome.attempts.length - 1)) }));
     }
   }
 }
@@ -166,8 +165,7 @@ async function streamAnswer(res: ServerResponse, gw: GatewayContext, rec: Reques
     }
     // A stream that stops before any finish_reason was cut: ending it cleanly would pass off a truncated answer as whole.
     if (!finished) throw new Error('the upstream stream ended before the model finished (no finish_reason)');
-    res.end('data: [DONE]\n\n');
-    record(gw, rec, 'allowed', 200, null);
+    record(gw, rec, 'allowed', 200, null, () => res.end('data: [DONE]\n\n'));
   } catch (error) {
     const clientGone = res.destroyed || (error as Error)?.message === 'client disconnected' || (error as { kind?: string })?.kind === 'aborted';
     if (clientGone) {
@@ -176,9 +174,8 @@ async function streamAnswer(res: ServerResponse, gw: GatewayContext, rec: Reques
     } else {
       // After the first byte there is no falling back: end with an error event the SDK raises.
       const message = `The upstream ${outcome.target.id}/${outcome.model.model} failed mid-stream: ${(error as Error)?.message ?? String(error)}`;
-      res.end(`data: ${JSON.stringify(errorBody(message, 'upstream_error', 'stream_interrupted'))}\n\n`);
       rec.attempts[rec.attempts.length - 1] = { ...rec.attempts[rec.attempts.length - 1], outcome: 'error', error: message };
-      record(gw, rec, 'error', 200, message);
+      record(gw, rec, 'error', 200, message, () => res.end(`data: ${JSON.stringify(errorBody(message, 'upstream_error', 'stream_interrupted'))}\n\n`));
     }
   } finally {
     outcome.release();
@@ -215,13 +212,18 @@ function prices(gw: GatewayContext, m: RoutedModel): { perIn: number; perOut: nu
   return perIn === undefined || perOut === undefined ? undefined : { perIn, perOut };
 }
 
-/** Builds and appends the request's one event. Runs after the answer is written, so never delays it. */
-function record(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): void {
-  if (!gw.events) return;
+/**
+ * Builds and appends the request's one event. `finish`, the answer's last write, runs once the event
+ * is written (grouped with the others of this turn, see EventLog.append): a client holding a whole
+ * answer means its event is on disk.
+ */
+function record(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent['decision'], status: number, reason: string | null, finish?: () => void): void {
+  if (!gw.events) return finish?.();
   try {
-    gw.events.append(buildEvent(gw, rec, decision, status, reason));
+    gw.events.append(buildEvent(gw, rec, decision, status, reason), finish);
   } catch (error) {
     gw.log.error(`could not record event ${rec.id}: ${(error as Error).message}`);
+    finish?.();
   }
 }
 
