@@ -48,6 +48,23 @@ test('verify exits 1 naming the first edited, removed or reordered record', asyn
   }
 });
 
+test('verify exits 1 when the newest file lost its last records, saying how many', async (t) => {
+  const { stateDir, file } = chained(t);
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  writeFileSync(file, lines.slice(0, 2).map((line) => `${line}\n`).join(''));
+  const result = await verify('--state-dir', stateDir);
+  assert.equal(result.code, 1);
+  assert.match(result.err, /^kt audit verify: FAILED: events-\d{4}-\d\d-\d\d\.jsonl ends after 2 records but the chain head \(chain-head\.log\) says it held 4: 2 events missing at the end \(truncated\)\n$/);
+});
+
+test('verify of a log without a chain head (older gateways) passes but says the end is unchecked', async (t) => {
+  const { stateDir } = chained(t);
+  rmSync(join(stateDir, 'events', 'chain-head.log'));
+  const result = await verify('--state-dir', stateDir);
+  assert.equal(result.code, 0, result.err);
+  assert.match(result.out, /^Audit chain intact: 4 records .* No chain-head\.log beside the events .*would not show\.\n$/);
+});
+
 test('verify on a folder without events exits 1 and says to check --state-dir', async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'kt-cli-audit-'));
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
