@@ -4,20 +4,27 @@ import type { DecisionEvent } from './decision-event';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-// Keys are the same few dozen names on every record: quote each once.
-const quotedKeys = new Map<string, string>();
-function quoted(key: string): string {
-  let text = quotedKeys.get(key);
-  if (text === undefined) {
-    text = JSON.stringify(key);
-    if (quotedKeys.size < 4096) quotedKeys.set(key, text);
+// Records come with the same few key lists in the same order (an event, an attempt, its tokens): each
+// list's sorted order and quoted `"key":` prefixes are kept, so a record costs no sort and no quoting.
+interface Shape { keys: string[]; sorted: string[]; prefixes: string[] }
+const shapes: Shape[] = [];
+const MAX_SHAPES = 64;
+
+function shapeOf(keys: string[]): Shape {
+  search: for (const shape of shapes) {
+    if (shape.keys.length !== keys.length) continue;
+    for (let i = 0; i < keys.length; i++) if (shape.keys[i] !== keys[i]) continue search;
+    return shape;
   }
-  return text;
+  const sorted = [...keys].sort();
+  const shape = { keys, sorted, prefixes: sorted.map((key) => `${JSON.stringify(key)}:`) };
+  if (shapes.length < MAX_SHAPES) shapes.push(shape);
+  return shape;
 }
 
 /**
  * JSON with object keys sorted at every level, so a record hashes the same after a parse/stringify round trip.
- * Written as plain loops (no map/filter/join) because it runs once per event on the gateway's hot path.
+ * Plain loops over cached shapes because it runs once per event on the gateway's hot path.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
@@ -30,15 +37,14 @@ export function canonicalJson(value: unknown): string {
     return `${out}]`;
   }
   const object = value as Record<string, unknown>;
-  const keys = Object.keys(object).sort();
-  let out = '{';
-  for (const key of keys) {
-    const item = object[key];
+  const { sorted, prefixes } = shapeOf(Object.keys(object));
+  let out = '';
+  for (let i = 0; i < sorted.length; i++) {
+    const item = object[sorted[i]];
     if (item === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += `${quoted(key)}:${canonicalJson(item)}`;
+    out += (out === '' ? '{' : ',') + prefixes[i] + canonicalJson(item);
   }
-  return `${out}}`;
+  return out === '' ? '{}' : `${out}}`;
 }
 
 /** sha256 over prev_hash + canonical JSON of the record without its `hash`. */
