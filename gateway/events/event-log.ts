@@ -128,7 +128,7 @@ export class EventLog {
       while (written < line.length) written += writeSync(this.fd!, line, written);
       this.lines += records.length;
       // After the records, never before: a kill in between leaves the head behind the file, which verify accepts.
-      if (this.immutable) this.head?.record({ file: dayFileName(this.day!), count: this.lines, hash: this.lastHash! });
+      if (this.immutable) this.recordHead();
       for (const record of records) {
         for (const listener of this.listeners) {
           try {
@@ -140,7 +140,22 @@ export class EventLog {
       }
     } finally {
       // An answer waits for its event's write, not for its success: a failed write is reported, the answer still goes.
-      for (const callback of callbacks) callback();
+      for (const callback of callbacks) {
+        try {
+          callback();
+        } catch (error) {
+          this.warn(`an answer waiting for its event failed: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+
+  /** A head that could not be written is reported, not thrown: the records are already on disk. */
+  private recordHead(): void {
+    try {
+      this.head?.record({ file: dayFileName(this.day!), count: this.lines, hash: this.lastHash! });
+    } catch (error) {
+      this.warn(`could not update the audit chain head (${(error as Error).message}): kt audit verify cannot see records cut off the end until it is`);
     }
   }
 
