@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchRoutingConfig, startBenchGateway } from './lib/gateway-config.mjs';
-import { chatTarget, embeddingsTarget, latencies, median, medianDifferenceInterval, peakRssMiB, percentile, seededRandom, startChild, streamTiming, throughput } from './lib/measure.mjs';
+import { GUIDE_AUDIT_POLICY, benchRoutingConfig, startBenchGateway } from './lib/gateway-config.mjs';
+import { chatTarget, embeddingsTarget, latencies, median, medianDifferenceInterval, peakRssMiB, percentile, seededRandom, startChild, streamTiming, throughput, throughputAndCpu } from './lib/measure.mjs';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -21,7 +21,7 @@ const STREAMS = quick ? 20 : 200;
 // ones ran partly unoptimised (V8 --trace-opt showed per-request functions still being optimised
 // after 100 streams).
 const STREAM_WARMUP = quick ? 5 : 50;
-// Processes per proxy (floor, gateway, gateway without events): see the streaming section for why more
+// Processes per proxy (floor, gateway, gateway without events, gateway with the audit policy): see the streaming section for why more
 // than one. Every section rotates over them round by round.
 const INSTANCES = quick ? 2 : 3;
 
@@ -43,9 +43,12 @@ const config = benchRoutingConfig([
   { group: 'bench', target: 'fast', url: fast.url },
   { group: 'bench-slow', target: 'slow', url: slow.url },
 ]);
+// The routing guide's own audit policy (every example config has it): hash-chained events.
+const auditConfig = `${config}${GUIDE_AUDIT_POLICY}`;
+const AUDIT = 'gateway (audit on)';
 let gateways = 0;
-async function startGateway(extra = []) {
-  const gw = await startBenchGateway(join(dir, `gateway-${++gateways}`), config, extra);
+async function startGateway(extra = [], routing = config) {
+  const gw = await startBenchGateway(join(dir, `gateway-${++gateways}`), routing, extra);
   children.push(gw);
   return gw;
 }
@@ -58,6 +61,7 @@ const times = (n, start) => Promise.all(Array.from({ length: n }, start));
 
 const floors = await times(INSTANCES, () => startFloor(fast));
 const gatewayInstances = await times(INSTANCES, () => startGateway());
+const auditGateways = await times(INSTANCES, () => startGateway([], auditConfig));
 // The floor answering with the gateway's stream headers: what the required x-kt-* headers cost on their own.
 const headerFloors = await times(INSTANCES, () => startFloor(fast, { FLOOR_HEADERS: 'gateway' }));
 // Each path has INSTANCES processes of the same program; round r uses instance r % INSTANCES.
@@ -65,17 +69,21 @@ const instances = {
   direct: [chatTarget(fast.url)],
   floor: floors.map((f) => chatTarget(f.url)),
   gateway: gatewayInstances.map((g) => chatTarget(g.url, 'bench', g.key)),
+  [AUDIT]: auditGateways.map((g) => chatTarget(g.url, 'bench', g.key)),
 };
 const pick = (name, round, from = instances) => from[name][round % from[name].length];
 
 const slowFloors = await times(INSTANCES, () => startFloor(slow));
 const quietGateways = await times(INSTANCES, () => startGateway(['--no-events']));
-const slowInstances = {
-  direct: [chatTarget(slow.url)],
-  floor: slowFloors.map((f) => chatTarget(f.url)),
-  gateway: gatewayInstances.map((g) => chatTarget(g.url, 'bench-slow', g.key)),
-  'gateway (events off)': quietGateways.map((g) => chatTarget(g.url, 'bench-slow', g.key)),
+// The throughput paths, as { url, model, key, pid } per process: each run makes its own pool.
+const slowProcesses = {
+  direct: [{ url: slow.url, pid: slow.pid }],
+  floor: slowFloors.map((f) => ({ url: f.url, pid: f.pid })),
+  gateway: gatewayInstances.map((g) => ({ url: g.url, model: 'bench-slow', key: g.key, pid: g.pid })),
+  'gateway (events off)': quietGateways.map((g) => ({ url: g.url, model: 'bench-slow', key: g.key, pid: g.pid })),
+  [AUDIT]: auditGateways.map((g) => ({ url: g.url, model: 'bench-slow', key: g.key, pid: g.pid })),
 };
+const slowInstances = Object.fromEntries(Object.entries(slowProcesses).map(([name, list]) => [name, list.map((p) => chatTarget(p.url, p.model, p.key))]));
 
 const fmt = (n, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 console.log(`# kt gateway benchmark — ${new Date().toISOString()}, node ${process.version}, ${ROUNDS} rounds, ${INSTANCES} processes per proxy`);
@@ -115,22 +123,42 @@ if (only === 'embeddings') {
 for (const t of [...Object.values(instances).flat(), ...Object.values(slowInstances).flat()]) await latencies(t, 50);
 
 // 1. Added latency at concurrency 1, rounds interleaved so drift hits every path alike.
-const lat = { direct: [], floor: [], gateway: [] };
+const lat = { direct: [], floor: [], gateway: [], [AUDIT]: [] };
 for (let r = 0; r < ROUNDS; r++) for (const name of Object.keys(lat)) lat[name].push(...(await latencies(pick(name, r), SEQUENTIAL)));
 const p = (name, q) => percentile(lat[name], q);
 const added = (name, q) => p(name, q) - p('direct', q);
 console.log('\n## Added latency at concurrency 1 (ms over direct; non-streamed)');
-console.log('path      p50 total  p99 total  added p50  added p99');
-for (const name of ['direct', 'floor', 'gateway']) console.log(`${name.padEnd(9)} ${fmt(p(name, 50)).padStart(9)}  ${fmt(p(name, 99)).padStart(9)}  ${fmt(added(name, 50)).padStart(9)}  ${fmt(added(name, 99)).padStart(9)}`);
+console.log('path               p50 total  p99 total  added p50  added p99');
+for (const name of Object.keys(lat)) console.log(`${name.padEnd(18)} ${fmt(p(name, 50)).padStart(9)}  ${fmt(p(name, 99)).padStart(9)}  ${fmt(added(name, 50)).padStart(9)}  ${fmt(added(name, 99)).padStart(9)}`);
 const p50Interval = medianDifferenceInterval(lat.gateway, lat.floor);
 console.log(`gateway vs floor: added p50 ${fmt(added('gateway', 50) - added('floor', 50))} ms more (95% interval ${fmt(p50Interval[0])}..${fmt(p50Interval[1])}; target ≤ 0.2), added p99 ${fmt(added('gateway', 99) / added('floor', 99), 2)}x (target ≤ 1.25x)`);
 
-// 2. Throughput at concurrency 64 with a 20 ms upstream.
-const rps = Object.fromEntries(Object.keys(slowInstances).map((k) => [k, []]));
-for (let r = 0; r < Math.max(INSTANCES, ROUNDS - 2); r++) for (const name of Object.keys(rps)) rps[name].push(await throughput(pick(name, r, slowInstances), 64, THROUGHPUT_SECONDS));
-console.log('\n## Throughput at concurrency 64, upstream delay 20 ms (requests/s, median of rounds)');
-for (const name of Object.keys(rps)) console.log(`${name.padEnd(22)} ${fmt(median(rps[name]), 0).padStart(6)}`);
+// 2. Throughput at concurrency 64 and 512 with a 20 ms upstream, and the proxy's CPU time per request
+// (from /proc/PID/stat around each run). At 512 each run opens its own 512 connections, warms them up
+// and closes them after, so no process sits on another path's idle sockets.
+const cpu = {};
+async function throughputRows(concurrency) {
+  const rows = Object.fromEntries(Object.keys(slowProcesses).map((k) => [k, []]));
+  cpu[concurrency] = Object.fromEntries(Object.keys(slowProcesses).map((k) => [k, []]));
+  for (let r = 0; r < Math.max(INSTANCES, ROUNDS - 2); r++) {
+    for (const name of Object.keys(rows)) {
+      const proc = pick(name, r, slowProcesses);
+      const target = concurrency === 64 ? pick(name, r, slowInstances) : chatTarget(proc.url, proc.model, proc.key, concurrency);
+      if (concurrency !== 64) await throughput(target, concurrency, 0.5);
+      const run = await throughputAndCpu(target, concurrency, THROUGHPUT_SECONDS, proc.pid);
+      if (concurrency !== 64) await target.client.close();
+      rows[name].push(run.rps);
+      cpu[concurrency][name].push(run.cpuPerRequest);
+    }
+  }
+  console.log(`\n## Throughput at concurrency ${concurrency}, upstream delay 20 ms (median of rounds; CPU of the proxy process, the upstream's for direct)`);
+  console.log('path                   requests/s  CPU ms/request');
+  for (const name of Object.keys(rows)) console.log(`${name.padEnd(22)} ${fmt(median(rows[name]), 0).padStart(10)}  ${fmt(median(cpu[concurrency][name]), 4).padStart(14)}`);
+  return rows;
+}
+const rps = await throughputRows(64);
 console.log(`gateway / floor: ${fmt(median(rps.gateway) / median(rps.floor), 3)} (target ≥ 0.90); events on / off: ${fmt(median(rps.gateway) / median(rps['gateway (events off)']), 3)} (target ≥ 0.95)`);
+const rps512 = await throughputRows(512);
 
 // 3. Streaming: time to first token and inter-chunk gap on a 64-chunk stream.
 // - Each stream starts after a short pause: back to back, a stream began while the previous path's
@@ -185,5 +213,11 @@ printEmbeddings();
 
 console.log('\n## Peak RSS (MiB)');
 const peak = (processes) => Math.max(...processes.map((c) => peakRssMiB(c.pid)));
-console.log(`floor ${fmt(peak(floors), 1)}, gateway ${fmt(peak(gatewayInstances), 1)}, gateway (events off) ${fmt(peak(quietGateways), 1)} (the largest process of each)`);
+const floorProcesses = [...floors, ...slowFloors];
+console.log(`floor ${fmt(peak(floorProcesses), 1)}, gateway ${fmt(peak(gatewayInstances), 1)}, gateway (events off) ${fmt(peak(quietGateways), 1)}, ${AUDIT} ${fmt(peak(auditGateways), 1)} (the largest process of each)`);
+
+// The issue-17 targets, for the guide's own config (audit policy on) against the undici floor.
+const ratio = (a, b, d = 2) => `${fmt(a / b, d)}x`;
+console.log(`\n## ${AUDIT} vs floor (targets in brackets)`);
+console.log(`rps at 64 conns ${ratio(median(rps[AUDIT]), median(rps.floor))} (≥ 0.95x), at 512 conns ${ratio(median(rps512[AUDIT]), median(rps512.floor))} (≥ 0.90x); added p99 ${ratio(added(AUDIT, 99), added('floor', 99))} (≤ 1.25x); ttft +${fmt(median(st[AUDIT].ttft) - median(st.floor.ttft))} ms (≤ +0.1); peak RSS +${fmt(peak(auditGateways) - peak(floorProcesses), 1)} MiB (≤ +30); CPU/request ${ratio(median(cpu[64][AUDIT]), median(cpu[64].floor))} at 64 conns, ${ratio(median(cpu[512][AUDIT]), median(cpu[512].floor))} at 512 (≤ 1.15x)`);
 process.exit(0);

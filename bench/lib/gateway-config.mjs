@@ -11,12 +11,18 @@ export function benchRoutingConfig(routes) {
   return ['providers:', '  targets:', ...targets, 'model_groups:', ...groups, ''].join('\n');
 }
 
-/** Starts `dist/kt.js gateway start` on `config` in `folder`; resolves with the child, its url and its dev key. */
-export async function startBenchGateway(folder, config, extraArgs = []) {
+/** The audit policy block the routing guide puts in every example config: a hash-chained decision log. */
+export const GUIDE_AUDIT_POLICY = ['policies:', '  chain:', '    - audit-logger', 'policy:', '  audit-logger:', '    immutable: true', '    retention_days: 365', '    log_all_access: true', ''].join('\n');
+
+/**
+ * Starts `dist/kt.js gateway start` on `config` in `folder`; resolves with the child, its url and its dev key.
+ * `nodeArgs` go to node before the script; `entry` replaces dist/kt.js (a profile reads better from the sources).
+ */
+export async function startBenchGateway(folder, config, extraArgs = [], nodeArgs = [], entry = 'dist/kt.js') {
   mkdirSync(folder, { recursive: true });
   const configPath = join(folder, 'policy-config.yaml');
   writeFileSync(configPath, config);
-  const gateway = await startChild(['dist/kt.js', 'gateway', 'start', '--config', configPath, '--port', '0', ...extraArgs], { BENCH_KEY: 'sk-bench-0123456789' });
+  const gateway = await startChild([...nodeArgs, entry, 'gateway', 'start', '--config', configPath, '--port', '0', ...extraArgs], { BENCH_KEY: 'sk-bench-0123456789' });
   gateway.key = readFileSync(join(folder, '.kt', 'dev-key'), 'utf8').trim();
   return gateway;
 }

@@ -56,15 +56,26 @@ export function peakRssMiB(pid) {
   }
 }
 
+// /proc/PID/stat counts CPU time in clock ticks; USER_HZ is 100 on Linux whatever the kernel's HZ.
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used so far, in ms (Linux). */
+export function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
 const benchMessages = [{ role: 'user', content: 'Hello, how are you today?' }];
 
 /**
  * Chat completions requests to one server, plain and streamed: `model` defaults to the fake
  * upstream's own, `key` to the placeholder the upstream and the floor accept.
  */
-export function chatTarget(url, model = 'bench-model', key = 'sk-bench') {
+export function chatTarget(url, model = 'bench-model', key = 'sk-bench', connections = 64) {
   return {
-    client: pool(url),
+    client: pool(url, connections),
     path: '/v1/chat/completions',
     body: JSON.stringify({ model, messages: benchMessages }),
     streamBody: JSON.stringify({ model, stream: true, messages: benchMessages }),
@@ -99,6 +110,16 @@ export async function latencies(target, count) {
   const out = [];
   for (let i = 0; i < count; i++) out.push(await post(target.client, target.path, target.body, target.headers));
   return out;
+}
+
+/**
+ * `concurrency` loops for `seconds`: completed requests per second. With `pid`, also the CPU time
+ * that process spent per request (ms).
+ */
+export async function throughputAndCpu(target, concurrency, seconds, pid) {
+  const cpuBefore = cpuMs(pid);
+  const rps = await throughput(target, concurrency, seconds);
+  return { rps, cpuPerRequest: (cpuMs(pid) - cpuBefore) / (rps * seconds) };
 }
 
 /** `concurrency` loops for `seconds`: completed requests per second. */

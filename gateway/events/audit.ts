@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecisionEvent } from './decision-event';
 import { eventsDir, listDayFiles, listReplicas, type Replica } from './day-files';
+import { checkHead, headFileName, readHead } from './chain-head';
 import { readAnchor } from './event-log';
 import { GENESIS_HASH, recordHash } from './hash-chain';
 
@@ -16,8 +17,10 @@ export interface AuditOk {
   /** Records written before `immutable` was switched on; they precede the chain and are not covered by it. */
   unchained: number;
   lastId: string | null;
+  /** Whether the end was checked against the chain head; false for a log written before heads were kept. */
+  headChecked: boolean;
   /** Per replica, the unnamed one (null) first; one entry when a single gateway writes the log. */
-  replicas: Array<{ replica: Replica; records: number; files: string[]; unchained: number; lastId: string | null }>;
+  replicas: Array<{ replica: Replica; records: number; files: string[]; unchained: number; lastId: string | null; headChecked: boolean }>;
 }
 
 export interface AuditBreak {
@@ -45,7 +48,7 @@ export function verifyAuditChain(stateDir: string): AuditOk | AuditBreak {
       if (replicas.length > 1 && result.problem !== 'no-log') result.message = `replica ${replica ?? '(unnamed)'}: ${result.message}`;
       return result;
     }
-    verified.push({ replica, records: result.records, files: result.files, unchained: result.unchained, lastId: result.lastId });
+    verified.push({ replica, records: result.records, files: result.files, unchained: result.unchained, lastId: result.lastId, headChecked: result.headChecked });
   }
   return {
     ok: true,
@@ -53,6 +56,7 @@ export function verifyAuditChain(stateDir: string): AuditOk | AuditBreak {
     files: verified.flatMap((r) => r.files),
     unchained: verified.reduce((sum, r) => sum + r.unchained, 0),
     lastId: verified.at(-1)!.lastId,
+    headChecked: verified.every((r) => r.headChecked),
     replicas: verified,
   };
 }
@@ -97,7 +101,13 @@ function verifyReplica(dir: string, replica: Replica): AuditOk | AuditBreak {
   if (chained === 0) {
     return broken('unchained', files[files.length - 1], null, null, `the event log has ${unchained} records and none is hash-chained: set policy.audit-logger.immutable: true and restart the gateway`);
   }
-  return { ok: true, records: chained, files, unchained, lastId, replicas: [] };
+  // The chain holds up to its last record; the head says whether records came after it.
+  const head = readHead(dir, replica);
+  if (head) {
+    const check = checkHead(dir, head, files, anchor?.purged_through, headFileName(replica));
+    if (!check.ok) return broken('truncated', check.file, check.line, null, check.message);
+  }
+  return { ok: true, records: chained, files, unchained, lastId, headChecked: head !== undefined, replicas: [] };
 }
 
 /** The record does not link to the one before it: it was moved here (reordered) or its predecessor is gone (removed). */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { DecisionEvent } from './decision-event';
 import { dayFileName, dayOfFile, eventsDir, linesNewestFirst, listAllDayFiles, listDayFiles, utcDay, type Replica } from './day-files';
 import { matchesFilters, type EventFilter } from './filter';
+import { ChainHeadLog, checkHead, readHead } from './chain-head';
 import { GENESIS_HASH, anchorFileName, chainRecord, type ChainAnchor } from './hash-chain';
 import type { AuditLoggerSettings } from '../policy/types';
 import { WriterLock } from './writer-lock';
@@ -47,6 +48,14 @@ export class EventLog {
   private fd: number | undefined;
   private day: string | undefined;
   private lastHash: string | undefined;
+  /** Lines in today's file (kept when immutable, for the chain head). */
+  private lines = 0;
+  /** Appended, not yet written (see append). */
+  private pending: string[] = [];
+  private pendingRecords: DecisionEvent[] = [];
+  private afterFlush: Array<() => void> = [];
+  private flushQueued = false;
+  private readonly head: ChainHeadLog | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: EventLogOptions) {
@@ -58,6 +67,7 @@ export class EventLog {
     this.retentionDays = options.retentionDays;
     this.warn = options.onWarning ?? ((message) => process.stderr.write(`warning: ${message}\n`));
     this.now = options.now ?? (() => new Date());
+    if (this.immutable) this.head = new ChainHeadLog(this.dir, this.replica);
     if (this.retentionDays !== undefined) {
       const retentionDays = this.retentionDays;
       this.purge(retentionDays);
@@ -72,26 +82,91 @@ export class EventLog {
     return new EventLog({ ...options, stateDir, immutable: settings?.immutable, retentionDays: settings?.retention_days });
   }
 
-  /** Writes the event as one line with a single write; returns the stored record (with hashes when immutable). */
-  append(event: DecisionEvent): DecisionEvent {
-    const fd = this.fileForToday();
+  /**
+   * Appends the event as one line; returns the stored record (with hashes when immutable).
+   * Without `written` the line is written before this returns. With it, the line joins the lines
+   * appended in the same turn of the event loop, all written with one write (group commit) just
+   * after it, and `written` runs once it is: a handler passes the last write of its answer there,
+   * so a client never holds a whole answer whose event a crash could still lose.
+   */
+  append(event: DecisionEvent, written?: () => void): DecisionEvent {
+    this.fileForToday();
     let record = event;
     if (this.immutable) {
       this.lastHash ??= this.recoverLastHash();
-      record = chainRecord(event, this.lastHash);
+      const chained = chainRecord(event, this.lastHash);
+      record = chained.record;
+      this.lastHash = chained.record.hash;
+      this.pending.push(chained.line);
+    } else {
+      this.pending.push(`${JSON.stringify(record)}\n`);
     }
-    const line = Buffer.from(`${JSON.stringify(record)}\n`);
-    let written = 0;
-    while (written < line.length) written += writeSync(fd, line, written);
-    if (record.hash) this.lastHash = record.hash;
-    for (const listener of this.listeners) {
-      try {
-        listener(record);
-      } catch (error) {
-        this.warn(`an event listener failed: ${(error as Error).message}`);
-      }
+    this.pendingRecords.push(record);
+    if (!written) {
+      this.flush();
+      return record;
+    }
+    this.afterFlush.push(written);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flushQueuedLines);
     }
     return record;
+  }
+
+  private readonly flushQueuedLines = (): void => {
+    this.flushQueued = false;
+    try {
+      this.flush();
+    } catch (error) {
+      this.warn(`could not write events to the log: ${(error as Error).message}`);
+    }
+  };
+
+  /** Writes the pending lines with one write, then the chain head, then tells listeners and waiting answers. */
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const records = this.pendingRecords;
+    const callbacks = this.afterFlush;
+    const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    this.pending = [];
+    this.pendingRecords = [];
+    this.afterFlush = [];
+    try {
+      const line = Buffer.from(text);
+      let written = 0;
+      while (written < line.length) written += writeSync(this.fd!, line, written);
+      this.lines += records.length;
+      // After the records, never before: a kill in between leaves the head behind the file, which verify accepts.
+      if (this.immutable) this.recordHead();
+      for (const record of records) {
+        for (const listener of this.listeners) {
+          try {
+            listener(record);
+          } catch (error) {
+            this.warn(`an event listener failed: ${(error as Error).message}`);
+          }
+        }
+      }
+    } finally {
+      // An answer waits for its event's write, not for its success: a failed write is reported, the answer still goes.
+      for (const callback of callbacks) {
+        try {
+          callback();
+        } catch (error) {
+          this.warn(`an answer waiting for its event failed: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+
+  /** A head that could not be written is reported, not thrown: the records are already on disk. */
+  private recordHead(): void {
+    try {
+      this.head?.record({ file: dayFileName(this.day!, this.replica), count: this.lines, hash: this.lastHash! });
+    } catch (error) {
+      this.warn(`could not update the audit chain head (${(error as Error).message}): kt audit verify cannot see records cut off the end until it is`);
+    }
   }
 
   /** Live events, in append order. Returns the unsubscribe function. */
@@ -125,6 +200,8 @@ export class EventLog {
   /** Fills `found` from every replica's files, newest day first; yields every 256 lines read so a caller can pause. */
   private *scan({ filters = [], limit }: EventQuery, found: DecisionEvent[]): Generator<void> {
     if (limit <= 0) return;
+    // Lines appended this turn and not written yet are part of the log already.
+    this.flush();
     let read = 0;
     for (const files of this.filesByDayNewestFirst()) {
       const readers = files.map((name) => this.eventsNewestFirst(name));
@@ -171,15 +248,18 @@ export class EventLog {
   close(): void {
     clearInterval(this.purgeTimer);
     this.closeFile();
+    this.head?.close();
     this.lock?.release();
   }
 
   private closeFile(): void {
+    this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     this.day = undefined;
   }
 
+  /** Opens the day's file; at a day change the pending lines are first written to the day they were appended on. */
   private fileForToday(): number {
     const day = utcDay(this.now());
     if (this.fd !== undefined && day === this.day) return this.fd;
@@ -188,21 +268,36 @@ export class EventLog {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const fd = openSync(join(this.dir, dayFileName(day, this.replica)), 'a+', 0o600);
     terminateTornLine(fd);
+    if (this.immutable) this.lines = countLines(fd);
     this.fd = fd;
     this.day = day;
     if (rollover && this.retentionDays !== undefined) this.purge(this.retentionDays);
     return fd;
   }
 
-  /** The hash of the newest chained record, across files; the purge anchor or genesis when there is none. */
+  /**
+   * The hash of the newest chained record, across files; the purge anchor or genesis when there is none.
+   * When the files fall short of the chain head (their end was cut), the head's: new records then link
+   * to the lost one, so verify keeps reporting the gap instead of a shorter chain that holds.
+   */
   private recoverLastHash(): string {
-    for (const name of listDayFiles(this.dir, this.replica).reverse()) {
+    const files = listDayFiles(this.dir, this.replica);
+    const head = readHead(this.dir, this.replica);
+    const anchor = readAnchor(this.dir, this.replica);
+    if (head) {
+      const check = checkHead(this.dir, head, files, anchor?.purged_through);
+      if (!check.ok) {
+        this.warn(`the event log was cut: ${check.message}; new records link to the lost one so "kt audit verify" keeps reporting it`);
+        return head.hash;
+      }
+    }
+    for (const name of [...files].reverse()) {
       for (const line of linesNewestFirst(join(this.dir, name))) {
         const event = this.parseLine(line, name);
         if (event?.hash) return event.hash;
       }
     }
-    return readAnchor(this.dir, this.replica)?.last_hash ?? GENESIS_HASH;
+    return anchor?.last_hash ?? GENESIS_HASH;
   }
 
   /** Before chained files are purged, remember the hash the oldest remaining record links to, so verify still checks it. */
@@ -274,6 +369,16 @@ function terminateTornLine(fd: number): void {
   const last = Buffer.alloc(1);
   readSync(fd, last, 0, 1, size - 1);
   if (last[0] !== 0x0a) writeSync(fd, '\n');
+}
+
+function countLines(fd: number): number {
+  const chunk = Buffer.allocUnsafe(1024 * 1024);
+  let lines = 0;
+  for (let position = 0, read; (read = readSync(fd, chunk, 0, chunk.length, position)) > 0; position += read) {
+    const data = chunk.subarray(0, read);
+    for (let at = data.indexOf(0x0a); at !== -1; at = data.indexOf(0x0a, at + 1)) lines++;
+  }
+  return lines;
 }
 
 let lastIdMs = 0;

@@ -48,8 +48,7 @@ export function embeddingsJson(answer: Embeddings, format: EmbeddingsRequest['en
 export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse, gw: GatewayContext, auth: KeyRecord | AuthFailure): Promise<void> {
   const rec: EmbeddingsRecord = { id: newEventId(), startedAt: performance.now(), key: undefined, attempts: [], ttftMs: null };
   const refuse = (status: number, message: string, code: string | null, param: string | null = null) => {
-    sendError(res, status, message, code, param, { 'x-kt-event-id': rec.id });
-    record(gw, rec, 'blocked', status, message);
+    record(gw, rec, 'blocked', status, message, () => sendError(res, status, message, code, param, { 'x-kt-event-id': rec.id }));
   };
   if ('error' in auth) {
     req.resume();
@@ -96,16 +95,15 @@ function answer(res: ServerResponse, gw: GatewayContext, rec: EmbeddingsRecord, 
         'x-kt-fallback-count': String(outcome.attempts.length - 1),
         'x-kt-event-id': rec.id,
       });
-      res.end(payload);
-      record(gw, rec, 'allowed', 200, null);
+      record(gw, rec, 'allowed', 200, null, () => res.end(payload));
       return;
     }
     case 'client_error': {
       rec.served = outcome.model;
       const status = outcome.error.status ?? 400;
       const body = outcome.error.body ?? errorBody(outcome.error.message, typeForStatus(status));
-      sendJson(res, status, body, { 'x-kt-event-id': rec.id, 'x-kt-provider': outcome.target.id, 'x-kt-resolved-model': headerSafe(outcome.model.model) });
-      record(gw, rec, 'error', status, `${outcome.target.id}/${outcome.model.model} answered HTTP ${status}: ${body.error.message}`);
+      record(gw, rec, 'error', status, `${outcome.target.id}/${outcome.model.model} answered HTTP ${status}: ${body.error.message}`, () =>
+        sendJson(res, status, body, { 'x-kt-event-id': rec.id, 'x-kt-provider': outcome.target.id, 'x-kt-resolved-model': headerSafe(outcome.model.model) }));
       return;
     }
     case 'aborted':
@@ -113,15 +111,15 @@ function answer(res: ServerResponse, gw: GatewayContext, rec: EmbeddingsRecord, 
       return;
     case 'exhausted': {
       const message = exhaustedMessage(outcome.attempts);
-      sendError(res, 502, message, 'all_attempts_failed', null, { 'x-kt-event-id': rec.id, 'x-kt-fallback-count': String(Math.max(0, outcome.attempts.length - 1)) });
-      record(gw, rec, 'error', 502, message);
+      record(gw, rec, 'error', 502, message, () =>
+        sendError(res, 502, message, 'all_attempts_failed', null, { 'x-kt-event-id': rec.id, 'x-kt-fallback-count': String(Math.max(0, outcome.attempts.length - 1)) }));
     }
   }
 }
 
-/** Appends the request's one event after the answer is written, so it never delays it. */
-function record(gw: GatewayContext, rec: EmbeddingsRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): void {
-  recordDecision(gw, rec.id, () => buildEvent(gw, rec, decision, status, reason));
+/** Appends the request's one event; `finish`, the answer's last write, runs once it is written (as in pipeline.ts). */
+function record(gw: GatewayContext, rec: EmbeddingsRecord, decision: DecisionEvent['decision'], status: number, reason: string | null, finish?: () => void): void {
+  recordDecision(gw, rec.id, () => buildEvent(gw, rec, decision, status, reason), finish);
 }
 
 function buildEvent(gw: GatewayContext, rec: EmbeddingsRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): DecisionEvent {

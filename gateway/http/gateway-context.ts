@@ -30,14 +30,31 @@ export interface GatewayContext {
   facts(model: RoutedModel): ModelFacts | undefined;
 }
 
-/** The request's one event: built only when someone takes it, handed to the observers, then appended. */
-export function recordDecision(gw: GatewayContext, id: string, build: () => DecisionEvent): void {
-  if (!gw.events && gw.observers.length === 0) return;
+/**
+ * The request's one event: built only when someone takes it, handed to the observers, then appended.
+ * `finish` (the answer's last write) runs once the event is written, or at once when nothing records.
+ */
+export function recordDecision(gw: GatewayContext, id: string, build: () => DecisionEvent, finish?: () => void): void {
+  if (!gw.events && gw.observers.length === 0) return finish?.();
+  let event: DecisionEvent;
   try {
-    const event = build();
-    for (const observer of gw.observers) observer.observe(event);
-    gw.events?.append(event);
+    event = build();
   } catch (error) {
     gw.log.error(`could not record event ${id}: ${(error as Error).message}`);
+    return finish?.();
+  }
+  for (const observer of gw.observers) {
+    try {
+      observer.observe(event);
+    } catch (error) {
+      gw.log.error(`an event observer failed on ${id}: ${(error as Error).message}`);
+    }
+  }
+  if (!gw.events) return finish?.();
+  try {
+    gw.events.append(event, finish);
+  } catch (error) {
+    gw.log.error(`could not record event ${id}: ${(error as Error).message}`);
+    finish?.();
   }
 }

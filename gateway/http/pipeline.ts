@@ -103,8 +103,8 @@ export async function serveInbound<T>(req: IncomingMessage, res: ServerResponse,
   const rec: RequestRecord = { api: api.api, id: '', startedAt: performance.now(), key: undefined, stream: false, attempts: [], ttftMs: null };
   const eventId = (): string => (rec.id ||= newEventId());
   const refuse = (status: number, message: string, code: string | null, param: string | null = null, decision: DecisionEvent['decision'] = 'blocked') => {
-    sendApiError(res, api, status, message, code, param, { 'x-kt-event-id': eventId() });
-    record(gw, rec, decision, status, message);
+    const id = eventId();
+    record(gw, rec, decision, status, message, () => sendApiError(res, api, status, message, code, param, { 'x-kt-event-id': id }));
   };
   if ('error' in auth) {
     req.resume();
@@ -167,8 +167,7 @@ async function answer<T>(res: ServerResponse, gw: GatewayContext, rec: RequestRe
       rec.resolvedModel = outcome.model.model;
       const payload = api.completionJson(outcome.completion, inbound);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...routingHeaders(rec, outcome) });
-      res.end(payload);
-      record(gw, rec, 'allowed', 200, null);
+      record(gw, rec, 'allowed', 200, null, () => res.end(payload));
       return;
     }
     case 'stream':
@@ -178,8 +177,8 @@ async function answer<T>(res: ServerResponse, gw: GatewayContext, rec: RequestRe
       const status = outcome.error.status ?? 400;
       const error = outcome.error.body?.error;
       const shaped: OpenAIError = { message: error?.message ?? outcome.error.message, type: error?.type ?? typeForStatus(status), param: error?.param ?? null, code: error?.code ?? null };
-      sendJson(res, status, api.errorBody(status, shaped), { 'x-kt-event-id': rec.id, 'x-kt-provider': outcome.target.id, 'x-kt-resolved-model': headerSafe(outcome.model.model) });
-      record(gw, rec, 'error', status, `${outcome.target.id}/${outcome.model.model} answered HTTP ${status}: ${shaped.message}`);
+      record(gw, rec, 'error', status, `${outcome.target.id}/${outcome.model.model} answered HTTP ${status}: ${shaped.message}`, () =>
+        sendJson(res, status, api.errorBody(status, shaped), { 'x-kt-event-id': rec.id, 'x-kt-provider': outcome.target.id, 'x-kt-resolved-model': headerSafe(outcome.model.model) }));
       return;
     }
     case 'aborted':
@@ -187,8 +186,8 @@ async function answer<T>(res: ServerResponse, gw: GatewayContext, rec: RequestRe
       return;
     case 'exhausted': {
       const message = exhaustedMessage(outcome.attempts);
-      sendApiError(res, api, 502, message, 'all_attempts_failed', null, { 'x-kt-event-id': rec.id, 'x-kt-fallback-count': String(Math.max(0, outcome.attempts.length - 1)) });
-      record(gw, rec, 'error', 502, message);
+      record(gw, rec, 'error', 502, message, () =>
+        sendApiError(res, api, 502, message, 'all_attempts_failed', null, { 'x-kt-event-id': rec.id, 'x-kt-fallback-count': String(Math.max(0, outcome.attempts.length - 1)) }));
     }
   }
 }
@@ -230,8 +229,7 @@ async function streamAnswer(res: ServerResponse, gw: GatewayContext, rec: Reques
     }
     // A stream that stops before any finish_reason was cut: ending it cleanly would pass off a truncated answer as whole.
     if (!finished) throw new Error('the upstream stream ended before the model finished (no finish_reason)');
-    res.end(encoder.end());
-    record(gw, rec, 'allowed', 200, null);
+    record(gw, rec, 'allowed', 200, null, () => res.end(encoder.end()));
   } catch (error) {
     const clientGone = res.destroyed || (error as Error)?.message === 'client disconnected' || (error as { kind?: string })?.kind === 'aborted';
     if (clientGone) {
@@ -240,9 +238,8 @@ async function streamAnswer(res: ServerResponse, gw: GatewayContext, rec: Reques
     } else {
       // After the first byte there is no falling back: end with an error event the SDK raises.
       const message = `The upstream ${outcome.target.id}/${outcome.model.model} failed mid-stream: ${(error as Error)?.message ?? String(error)}`;
-      res.end(encoder.fail(message));
       rec.attempts[rec.attempts.length - 1] = { ...rec.attempts[rec.attempts.length - 1], outcome: 'error', error: message };
-      record(gw, rec, 'error', 200, message);
+      record(gw, rec, 'error', 200, message, () => res.end(encoder.fail(message)));
     }
   } finally {
     outcome.release();
@@ -274,9 +271,13 @@ function prices(gw: GatewayContext, m: RoutedModel): { perIn: number; perOut: nu
   return perIn === undefined || perOut === undefined ? undefined : { perIn, perOut };
 }
 
-/** Builds and appends the request's one event. Runs after the answer is written, so never delays it. */
-function record(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): void {
-  recordDecision(gw, rec.id, () => buildEvent(gw, rec, decision, status, reason));
+/**
+ * Builds and appends the request's one event. `finish`, the answer's last write, runs once the event is
+ * written (grouped with the others of this turn, see EventLog.append): a client holding a whole answer
+ * means its event is on disk.
+ */
+function record(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent['decision'], status: number, reason: string | null, finish?: () => void): void {
+  recordDecision(gw, rec.id, () => buildEvent(gw, rec, decision, status, reason), finish);
 }
 
 function buildEvent(gw: GatewayContext, rec: RequestRecord, decision: DecisionEvent['decision'], status: number, reason: string | null): DecisionEvent {

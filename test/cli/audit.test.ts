@@ -14,7 +14,7 @@ function chained(t: { after: (fn: () => void) => void }): { stateDir: string; fi
   const log = new EventLog({ stateDir, immutable: true });
   for (let i = 1; i <= 4; i++) log.append(sampleEvent({ id: `evt_cli${i}` }));
   log.close();
-  const [name] = readdirSync(join(stateDir, 'events'));
+  const [name] = readdirSync(join(stateDir, 'events')).filter((n) => n.endsWith('.jsonl'));
   return { stateDir, file: join(stateDir, 'events', name) };
 }
 
@@ -46,6 +46,23 @@ test('verify exits 1 naming the first edited, removed or reordered record', asyn
     assert.match(result.err, /^kt audit verify: FAILED: events-\d{4}-\d\d-\d\d\.jsonl /);
     assert.match(result.err, message);
   }
+});
+
+test('verify exits 1 when the newest file lost its last records, saying how many', async (t) => {
+  const { stateDir, file } = chained(t);
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  writeFileSync(file, lines.slice(0, 2).map((line) => `${line}\n`).join(''));
+  const result = await verify('--state-dir', stateDir);
+  assert.equal(result.code, 1);
+  assert.match(result.err, /^kt audit verify: FAILED: events-\d{4}-\d\d-\d\d\.jsonl ends after 2 records but the chain head \(chain-head\.log\) says it held 4: 2 events missing at the end \(truncated\)\n$/);
+});
+
+test('verify of a log without a chain head (older gateways) passes but says the end is unchecked', async (t) => {
+  const { stateDir } = chained(t);
+  rmSync(join(stateDir, 'events', 'chain-head.log'));
+  const result = await verify('--state-dir', stateDir);
+  assert.equal(result.code, 0, result.err);
+  assert.match(result.out, /^Audit chain intact: 4 records .* No chain-head\.log beside the events .*would not show\.\n$/);
 });
 
 test('verify on a folder without events exits 1 and says to check --state-dir', async (t) => {

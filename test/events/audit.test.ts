@@ -40,8 +40,8 @@ test('an untouched chain verifies, across day files', (t) => {
   const { stateDir } = chainedLog(t);
   const result = verifyAuditChain(stateDir);
   assert.deepEqual(result, {
-    ok: true, records: 6, files: [DAY1, DAY2], unchained: 0, lastId: 'evt_6',
-    replicas: [{ replica: null, records: 6, files: [DAY1, DAY2], unchained: 0, lastId: 'evt_6' }],
+    ok: true, records: 6, files: [DAY1, DAY2], unchained: 0, lastId: 'evt_6', headChecked: true,
+    replicas: [{ replica: null, records: 6, files: [DAY1, DAY2], unchained: 0, lastId: 'evt_6', headChecked: true }],
   });
 });
 
@@ -85,6 +85,59 @@ test('a file truncated mid-record is named as truncated', (t) => {
   const result = expectBreak(stateDir);
   assert.deepEqual([result.problem, result.file, result.line], ['truncated', DAY2, 3]);
   assert.match(result.message, /half record/);
+});
+
+test('the last lines cut off the newest file are named as truncated, with how many are missing', (t) => {
+  for (const cut of [1, 2]) {
+    const { stateDir, file } = chainedLog(t);
+    // What is left is a shorter chain that holds on its own: only the head shows the end is gone.
+    editLines(file(DAY2), (lines) => lines.slice(0, 3 - cut));
+    const result = expectBreak(stateDir);
+    assert.deepEqual([result.problem, result.file, result.line], ['truncated', DAY2, 4 - cut]);
+    assert.match(result.message, new RegExp(`events-2025-04-02\\.jsonl ends after ${3 - cut} records but the chain head \\(chain-head\\.log\\) says it held 3: ${cut} events? missing at the end`));
+  }
+});
+
+test('the newest file deleted whole is named, with its events missing', (t) => {
+  const { stateDir, file } = chainedLog(t);
+  unlinkSync(file(DAY2));
+  const result = expectBreak(stateDir);
+  assert.deepEqual([result.problem, result.file], ['truncated', DAY2]);
+  assert.match(result.message, /events-2025-04-02\.jsonl is gone: .* 3 events missing at the end/);
+});
+
+test('the end cut and new records appended by a restarted gateway still fail verify', (t) => {
+  const { stateDir, file } = chainedLog(t);
+  editLines(file(DAY2), (lines) => lines.slice(0, 1));
+  const warnings: string[] = [];
+  const log = new EventLog({ stateDir, immutable: true, now: () => new Date('2025-04-02T09:00:00Z'), onWarning: (m) => warnings.push(m) });
+  log.append(sampleEvent({ id: 'evt_7' }));
+  log.append(sampleEvent({ id: 'evt_8' }));
+  log.close();
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /the event log was cut: .*2 events missing/);
+  // The new records link to the lost evt_6, so the gap shows where it is.
+  const result = expectBreak(stateDir);
+  assert.deepEqual([result.problem, result.file, result.line, result.id], ['removed', DAY2, 2, 'evt_7']);
+});
+
+test('a head behind the file (killed between a record and its head) is not reported, and the log carries on', (t) => {
+  const { stateDir } = chainedLog(t);
+  // The state a SIGKILL leaves between the write of evt_6 and the write of its head.
+  const headFile = join(stateDir, 'events', 'chain-head.log');
+  editLines(headFile, (lines) => lines.slice(0, -1));
+  assert.equal(JSON.parse(readFileSync(headFile, 'utf8').trim().split('\n').pop()!).count, 2);
+  const result = verifyAuditChain(stateDir);
+  assert.equal(result.ok, true, JSON.stringify(result));
+  const warnings: string[] = [];
+  const log = new EventLog({ stateDir, immutable: true, now: () => new Date('2025-04-02T09:00:00Z'), onWarning: (m) => warnings.push(m) });
+  log.append(sampleEvent({ id: 'evt_7' }));
+  log.close();
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(verifyAuditChain(stateDir), { ok: true, records: 7, files: [DAY1, DAY2], unchained: 0, lastId: 'evt_7', headChecked: true });
+  // The head caught up: now cutting evt_7 is reported.
+  editLines(join(stateDir, 'events', DAY2), (lines) => lines.slice(0, 3));
+  assert.match(expectBreak(stateDir).message, /1 event missing at the end/);
 });
 
 test('an edited record whose hash was recomputed is still caught at the next link', (t) => {

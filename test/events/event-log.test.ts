@@ -47,7 +47,7 @@ test('the day file follows the UTC day and the chain continues across files and 
   now = new Date('2025-03-02T00:00:00.100Z');
   log.append(sampleEvent());
   log.close();
-  assert.deepEqual(readdirSync(join(stateDir, 'events')).sort(), ['events-2025-03-01.jsonl', 'events-2025-03-02.jsonl']);
+  assert.deepEqual(readdirSync(join(stateDir, 'events')).sort(), ['chain-head.log', 'events-2025-03-01.jsonl', 'events-2025-03-02.jsonl']);
   const reopened = new EventLog({ stateDir, immutable: true, now: () => now });
   const third = reopened.append(sampleEvent());
   reopened.close();

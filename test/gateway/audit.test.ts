@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { verifyAuditChain } from '../../gateway/events/audit';
-import { startTestGateway, hello } from './harness';
+import { startFakeOpenAI, FAKE_OPENAI_KEY } from '../fakes';
+import { startTestGateway, hello, target } from './harness';
 
 const config = `providers:
   targets:
@@ -49,5 +50,49 @@ test('log_all_access records model listings, events reads and auth failures; the
     assert.equal(verdict.ok, true, JSON.stringify(verdict));
   } finally {
     await gw.close();
+  }
+});
+
+test('a burst of 200 concurrent requests leaves 200 events, one per answer, in a chain that verifies', async () => {
+  const upstream = await startFakeOpenAI();
+  const gw = await startTestGateway(`providers:
+  targets:
+${target('openai', upstream.baseUrl)}policies:
+  chain:
+    - audit-logger
+policy:
+  audit-logger:
+    immutable: true
+model_groups:
+  - name: chat
+    models:
+      - provider: openai
+        model: gpt-4o-mini
+`, { env: { OPENAI_KEY: FAKE_OPENAI_KEY } });
+  try {
+    const count = 200;
+    // Half streamed, half not, all in flight at once: their appends interleave in the one log.
+    const ids = await Promise.all(Array.from({ length: count }, async (_, i) => {
+      if (i % 2 === 0) {
+        const { data, response } = await gw.client.chat.completions.create({ model: 'chat', messages: hello }).withResponse();
+        assert.ok(data.choices[0].message.content);
+        return response.headers.get('x-kt-event-id');
+      }
+      const { data: stream, response } = await gw.client.chat.completions.create({ model: 'chat', messages: hello, stream: true }).withResponse();
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      assert.ok(text);
+      return response.headers.get('x-kt-event-id');
+    }));
+    const events = gw.events();
+    assert.equal(events.length, count);
+    assert.deepEqual(events.map((e) => e.id).sort(), ids.sort());
+    assert.equal(new Set(ids).size, count);
+    assert.equal(events.filter((e) => e.stream).length, count / 2);
+    const verdict = verifyAuditChain(join(gw.dir, '.kt'));
+    assert.deepEqual(verdict.ok && [verdict.records, verdict.headChecked], [count, true], JSON.stringify(verdict));
+  } finally {
+    await gw.close();
+    await upstream.close();
   }
 });
