@@ -134,9 +134,9 @@ test('a head behind the file (killed between a record and its head) is not repor
   log.append(sampleEvent({ id: 'evt_7' }));
   log.close();
   assert.deepEqual(warnings, []);
-  const result = verifyAuditChain(stateDir);
-  assert.equal(result.ok, true);
-  if (result.ok) assert.deepEqual([result.records, result.files, result.unchained, result.lastId, result.headChecked], [7, [DAY1, DAY2], 0, 'evt_7', true]);
+  const after = verifyAuditChain(stateDir);
+  assert.equal(after.ok, true);
+  if (after.ok) assert.deepEqual([after.records, after.files, after.unchained, after.lastId, after.headChecked], [7, [DAY1, DAY2], 0, 'evt_7', true]);
   // The head caught up: now cutting evt_7 is reported.
   editLines(join(stateDir, 'events', DAY2), (lines) => lines.slice(0, 3));
   assert.match(expectBreak(stateDir).message, /1 event missing at the end/);
