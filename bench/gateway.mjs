@@ -1,14 +1,14 @@
 // Gateway overhead benchmark (prints figures; not a test). One run measures, on this machine:
 // requests sent directly to a fake upstream, through a minimal undici pass-through proxy (the floor
 // for Node here), and through the gateway; the gateway is judged against the floor of the same run.
-//   node bench/gateway.mjs [--quick] [--only embeddings]
+//   node bench/gateway.mjs [--quick] [--only embeddings|messages]
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GUIDE_AUDIT_POLICY, benchRoutingConfig, startBenchGateway } from './lib/gateway-config.mjs';
-import { chatTarget, embeddingsTarget, latencies, median, medianDifferenceInterval, peakRssMiB, percentile, seededRandom, startChild, streamTiming, throughput, throughputAndCpu } from './lib/measure.mjs';
+import { chatTarget, embeddingsTarget, messagesTarget, latencies, median, medianDifferenceInterval, peakRssMiB, percentile, seededRandom, startChild, streamTiming, throughput, throughputAndCpu } from './lib/measure.mjs';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -119,6 +119,33 @@ if (only === 'embeddings') {
   process.exit(0);
 }
 
+// 0b. POST /v1/messages at concurrency 1 to an Anthropic target: the gateway passes the client's body
+// through (model name swapped) and the target's answer back; the floor pipes the same request.
+const anthropicConfig = config
+  .replace('model_groups:\n', `    - id: fast-anthropic\n      provider:\n        type: anthropic\n        base_url: ${fast.url}/v1\n        secret_key_ref:\n          env: BENCH_KEY\nmodel_groups:\n`)
+  .concat('  - name: bench-anthropic\n    models:\n      - provider: fast-anthropic\n        model: bench-model\n');
+const messageGateways = only === undefined || only === 'messages' ? await times(INSTANCES, () => startGateway([], anthropicConfig)) : [];
+const messagePaths = {
+  direct: [messagesTarget(fast.url)],
+  floor: floors.map((f) => messagesTarget(f.url)),
+  gateway: messageGateways.map((g) => messagesTarget(g.url, 'bench-anthropic', g.key)),
+};
+for (const t of Object.values(messagePaths).flat()) await latencies(t, 50);
+const messageFigures = { direct: [], floor: [], gateway: [] };
+for (let r = 0; r < ROUNDS; r++) for (const name of Object.keys(messageFigures)) messageFigures[name].push(...(await latencies(pick(name, r, messagePaths), SEQUENTIAL)));
+function printMessages() {
+  console.log('\n## Anthropic Messages at concurrency 1 (ms; /v1/messages to an Anthropic target, passed through)');
+  console.log('path      p50 total  p99 total  added p50  added p99');
+  const q = (name, x) => percentile(messageFigures[name], x);
+  for (const name of Object.keys(messageFigures)) console.log(`${name.padEnd(9)} ${fmt(q(name, 50)).padStart(9)}  ${fmt(q(name, 99)).padStart(9)}  ${fmt(q(name, 50) - q('direct', 50)).padStart(9)}  ${fmt(q(name, 99) - q('direct', 99)).padStart(9)}`);
+  const interval = medianDifferenceInterval(messageFigures.gateway, messageFigures.floor);
+  console.log(`messages: gateway vs floor, added p50 ${fmt(q('gateway', 50) - q('floor', 50))} ms more (95% interval ${fmt(interval[0])}..${fmt(interval[1])}; target ≤ 0.2)`);
+}
+if (only === 'messages') {
+  printMessages();
+  process.exit(0);
+}
+
 // Warm-up: connections, JIT, the gateway's first-use paths.
 for (const t of [...Object.values(instances).flat(), ...Object.values(slowInstances).flat()]) await latencies(t, 50);
 
@@ -210,6 +237,7 @@ function shuffler(seed) {
 }
 
 printEmbeddings();
+printMessages();
 
 console.log('\n## Peak RSS (MiB)');
 const peak = (processes) => Math.max(...processes.map((c) => peakRssMiB(c.pid)));

@@ -93,6 +93,16 @@ export function embeddingsTarget(url, format, model = 'bench-model', key = 'sk-b
   };
 }
 
+/** A non-streamed Anthropic Messages request, sent with x-api-key as the Anthropic SDK does. */
+export function messagesTarget(url, model = 'bench-model', key = 'sk-bench') {
+  return {
+    client: pool(url),
+    path: '/v1/messages',
+    body: JSON.stringify({ model, max_tokens: 64, messages: [{ role: 'user', content: 'The quick brown fox jumps over the lazy dog.' }] }),
+    headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01' },
+  };
+}
+
 export function pool(url, connections = 64) {
   return new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000, connect: { noDelay: true } });
 }
