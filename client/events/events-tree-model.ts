@@ -63,15 +63,24 @@ export function eventDescription(e: DecisionEvent): string {
     parts.push(`${e.tokens.total} tok`);
     parts.push(formatCost(costOf(e)));
     if (e.tag) parts.push(`#${e.tag}`);
+    // Chat is the default; other inbound APIs are named (Anthropic Messages, Responses, embeddings).
+    if (e.api && e.api !== 'chat') parts.push(e.api);
   }
   parts.push(clock(e.ts));
   return parts.join(' · ');
 }
 
+const ROUTES: Record<string, string> = { chat: '/v1/chat/completions', messages: '/v1/messages', responses: '/v1/responses', embeddings: '/v1/embeddings' };
+
+/** The route a request event came in on; events from before `api` was recorded were chat. */
+export function apiRoute(e: DecisionEvent): string {
+  return ROUTES[e.api ?? 'chat'] ?? e.api ?? 'chat';
+}
+
 export function eventTooltip(e: DecisionEvent): string {
   const lines = [
     `${e.decision.toUpperCase()} ${e.model ?? ''} → ${e.provider ?? '-'}/${e.resolved_model ?? '-'}`,
-    `group: ${e.model_group ?? '-'} (${e.strategy ?? '-'})${e.tag ? `, tag ${e.tag}` : ''}`,
+    `group: ${e.model_group ?? '-'} (${e.strategy ?? '-'})${e.tag ? `, tag ${e.tag}` : ''}, via ${apiRoute(e)}`,
     `latency ${Math.round(e.latency_ms)} ms${e.ttft_ms !== null ? `, first token ${Math.round(e.ttft_ms)} ms` : ''}, ${plural(e.fallback_count, 'fallback')}`,
     `tokens ${e.tokens.prompt} + ${e.tokens.completion} = ${e.tokens.total}, cost ${formatCost(costOf(e))}${e.actual_cost_usd === null ? ' (estimated)' : ''}`,
     `HTTP ${e.http_status}${e.reason ? `: ${e.reason}` : ''}`,

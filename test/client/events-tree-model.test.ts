@@ -149,3 +149,15 @@ test('every node knows its parent, so an event can be revealed; filtered-out eve
   assert.equal(m.eventNodeOf(other.id)!.id, `event:${other.id}`);
   assert.equal(m.eventNodeOf('evt_missing'), undefined);
 });
+
+test('an event names its inbound API when it is not chat, and its tooltip the route', async () => {
+  const { eventDescription, eventTooltip } = await import('../../client/events/events-tree-model');
+  const chat = decisionEvent();
+  const messages = decisionEvent({ api: 'messages' });
+  const embeddings = decisionEvent({ api: 'embeddings' });
+  assert.ok(!eventDescription(chat).includes('chat'));
+  assert.match(eventDescription(messages), / · messages · /);
+  assert.match(eventDescription(embeddings), / · embeddings · /);
+  assert.match(eventTooltip(chat), /via \/v1\/chat\/completions/);
+  assert.match(eventTooltip(messages), /via \/v1\/messages/);
+});
