@@ -13,10 +13,9 @@ import { genAiProviderName } from '../telemetry/otel-records';
 import { KeyStore, type AuthFailure, type KeyRecord } from '../keys/key-store';
 import { analyzePolicy } from '../policy/analyze';
 import { loadDotEnv } from '../policy/dotenv';
-import { knownModel } from '../policy/known-models';
 import type { PolicyDiagnostic } from '../policy/types';
 import { LatencyBoard } from '../routing/latency';
-import type { ModelFacts, RoutedModel } from '../routing/plan';
+import { knownModelFacts } from '../routing/plan';
 import { DispatcherCache, RoutingTable, type OllamaFallback } from '../runtime/routing-table';
 import { vocabularyOf, type LabelVocabulary } from '../telemetry/metrics';
 import { GatewayMetrics } from '../telemetry/prometheus';
@@ -104,7 +103,7 @@ export class Gateway {
       latency: this.latency,
       log: this.log,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      facts: modelFacts,
+      facts: knownModelFacts,
     };
     const headersTimeout = options.headersTimeoutMs ?? 15_000;
     this.server = createServer({
@@ -406,11 +405,6 @@ function safeRead(path: string): string {
   } catch {
     return '';
   }
-}
-
-function modelFacts(m: RoutedModel): ModelFacts | undefined {
-  const known = knownModel(m.model);
-  return known ? { inputPer1k: known.inputPer1k, outputPer1k: known.outputPer1k, contextWindow: known.contextWindow } : undefined;
 }
 
 /** Reads and lints the config and builds a routing table; a config with errors is refused. */

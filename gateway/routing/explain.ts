@@ -6,7 +6,7 @@ import type { ChatRequest } from '../providers/provider';
 import { sessionKey } from './affinity';
 import { LatencyBoard } from './latency';
 import {
-  DEFAULT_EXPLORATION, costEstimates, knownModelFacts, modelKey, overBudget, planRoute, weightShares,
+  DEFAULT_EXPLORATION, chatDemand, costEstimates, knownModelFacts, modelKey, overBudget, planRoute, weightShares,
   type PlanContext, type RoutePlan, type RoutedGroup, type RoutedModel,
 } from './plan';
 import { routedConfig, type OllamaFallback } from './routed-config';
@@ -148,7 +148,7 @@ export function explainRoute(config: PolicyConfig, options: ExplainOptions): Rou
   const preferred = group.strategy === 'latency' && random ? planRoute(group, request, { latency: board, exploration: 0 }).order[0] : plan.order[0];
 
   const shares = group.strategy === 'weighted' ? weightShares(group.models) : [];
-  const estimates = group.strategy === 'cost' ? costEstimates(regular, request, facts) : [];
+  const estimates = group.strategy === 'cost' ? costEstimates(regular, chatDemand(request), facts) : [];
   const targets = new Map(routed.targets.map((t) => [t.id, t]));
   const models: ExplainedModel[] = group.models.map((m, i) => {
     const target = targets.get(m.provider);

@@ -187,8 +187,7 @@ export interface CostEstimate {
 }
 
 /** Per-model estimates in group order: the numbers planCost decides on, also shown by `kt route explain`. */
-export function costEstimates(models: readonly RoutedModel[], request: ChatRequest | TokenDemand, facts?: PlanContext['facts']): CostEstimate[] {
-  const demand = 'completion' in request && typeof (request as TokenDemand).prompt === 'function' ? (request as TokenDemand) : chatDemand(request as ChatRequest);
+export function costEstimates(models: readonly RoutedModel[], demand: TokenDemand, facts?: PlanContext['facts']): CostEstimate[] {
   const completion = demand.completion;
   const out: CostEstimate[] = [];
   for (const m of models) {
