@@ -1,6 +1,7 @@
 // The routing dashboard's data: decision events folded into time buckets (at most `maxBuckets`, so 10,000
 // events draw as fast as 100) and per-group / per-tag cost. Pure: the webview only draws what this returns.
 import type { DecisionEvent } from '../../gateway/events/decision-event';
+import { percentile } from '../../gateway/events/stats';
 
 export interface ModelSeries {
   /** `provider/model`, or "other" for the models past the busiest `maxSeries`. */
@@ -107,9 +108,7 @@ function addCost(rows: Map<string, CostRow>, key: string, usd: number): void {
   }
 }
 
-/** Nearest-rank quantile (as `kt events stats`), null for an empty bucket so the line has a gap. */
+/** Nearest-rank percentile (as `kt events stats`), null for an empty bucket so the line has a gap. */
 function quantile(values: number[], q: number): number | null {
-  if (!values.length) return null;
-  values.sort((a, b) => a - b);
-  return values[Math.min(values.length, Math.max(1, Math.ceil(q * values.length))) - 1]!;
+  return values.length ? percentile(values.sort((a, b) => a - b), q * 100) : null;
 }
