@@ -20,7 +20,17 @@ export interface AuditOk {
   /** Whether the end was checked against the chain head; false for a log written before heads were kept. */
   headChecked: boolean;
   /** Per replica, the unnamed one (null) first; one entry when a single gateway writes the log. */
-  replicas: Array<{ replica: Replica; records: number; files: string[]; unchained: number; lastId: string | null; headChecked: boolean }>;
+  replicas: ReplicaChain[];
+}
+
+/** One replica's chain as verified: its own files, records and head. */
+export interface ReplicaChain {
+  replica: Replica;
+  records: number;
+  files: string[];
+  unchained: number;
+  lastId: string | null;
+  headChecked: boolean;
 }
 
 export interface AuditBreak {
@@ -41,14 +51,14 @@ export function verifyAuditChain(stateDir: string): AuditOk | AuditBreak {
   if (replicas.length === 0) {
     return broken('no-log', null, null, null, `no event log in ${dir}: check --state-dir (the gateway writes to <state>/events/)`);
   }
-  const verified: AuditOk['replicas'] = [];
+  const verified: ReplicaChain[] = [];
   for (const replica of replicas) {
     const result = verifyReplica(dir, replica);
-    if (!result.ok) {
+    if ('problem' in result) {
       if (replicas.length > 1 && result.problem !== 'no-log') result.message = `replica ${replica ?? '(unnamed)'}: ${result.message}`;
       return result;
     }
-    verified.push({ replica, records: result.records, files: result.files, unchained: result.unchained, lastId: result.lastId, headChecked: result.headChecked });
+    verified.push(result);
   }
   return {
     ok: true,
@@ -61,7 +71,7 @@ export function verifyAuditChain(stateDir: string): AuditOk | AuditBreak {
   };
 }
 
-function verifyReplica(dir: string, replica: Replica): AuditOk | AuditBreak {
+function verifyReplica(dir: string, replica: Replica): ReplicaChain | AuditBreak {
   const files = listDayFiles(dir, replica);
   const anchor = readAnchor(dir, replica);
   let expectedPrev = anchor?.last_hash ?? GENESIS_HASH;
@@ -107,7 +117,7 @@ function verifyReplica(dir: string, replica: Replica): AuditOk | AuditBreak {
     const check = checkHead(dir, head, files, anchor?.purged_through, headFileName(replica));
     if (!check.ok) return broken('truncated', check.file, check.line, null, check.message);
   }
-  return { ok: true, records: chained, files, unchained, lastId, headChecked: head !== undefined, replicas: [] };
+  return { replica, records: chained, files, unchained, lastId, headChecked: head !== undefined };
 }
 
 /** The record does not link to the one before it: it was moved here (reordered) or its predecessor is gone (removed). */
