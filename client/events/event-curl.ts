@@ -1,7 +1,7 @@
 // "Copy Event as curl": a command that replays the event's request shape against the gateway.
 // Events do not store prompts (by design), so the message is a placeholder, and the key is read
 // from an env var rather than pasted into shell history.
-import type { DecisionEvent } from '../../gateway/events/decision-event';
+import { API_ROUTE, type DecisionEvent } from '../../gateway/events/decision-event';
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -10,9 +10,9 @@ function shellQuote(s: string): string {
 /** Each inbound API's route and a minimal body for the model; events before `api` was recorded are chat. */
 function requestFor(event: DecisionEvent, model: string): { path: string; body: Record<string, unknown> } {
   switch (event.api) {
-    case 'messages': return { path: '/v1/messages', body: { model, max_tokens: 1024, messages: [{ role: 'user', content: 'Hello' }] } };
-    case 'responses': return { path: '/v1/responses', body: { model, input: 'Hello' } };
-    default: return { path: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: 'Hello' }] } };
+    case 'messages': return { path: API_ROUTE.messages, body: { model, max_tokens: 1024, messages: [{ role: 'user', content: 'Hello' }] } };
+    case 'responses': return { path: API_ROUTE.responses, body: { model, input: 'Hello' } };
+    default: return { path: API_ROUTE.chat, body: { model, messages: [{ role: 'user', content: 'Hello' }] } };
   }
 }
 

@@ -1,7 +1,7 @@
 // The Routing Events tree as plain data: events grouped by model group, newest first, with attempts as
 // children and a per-group summary per tag (the guide's A/B comparison at a glance). The editor edge only
 // turns these nodes into TreeItems.
-import type { Attempt, DecisionEvent } from '../../gateway/events/decision-event';
+import { API_ROUTE, type Attempt, type DecisionEvent } from '../../gateway/events/decision-event';
 
 export type EventIcon = 'allowed' | 'fell-back' | 'blocked' | 'error';
 export type AttemptIcon = 'success' | 'failed' | 'skipped';
@@ -70,11 +70,9 @@ export function eventDescription(e: DecisionEvent): string {
   return parts.join(' · ');
 }
 
-const ROUTES: Record<string, string> = { chat: '/v1/chat/completions', messages: '/v1/messages', responses: '/v1/responses', embeddings: '/v1/embeddings' };
-
 /** The route a request event came in on; events from before `api` was recorded were chat. */
 export function apiRoute(e: DecisionEvent): string {
-  return ROUTES[e.api ?? 'chat'] ?? e.api ?? 'chat';
+  return API_ROUTE[e.api ?? 'chat'] ?? e.api ?? 'chat';
 }
 
 export function eventTooltip(e: DecisionEvent): string {

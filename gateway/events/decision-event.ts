@@ -3,6 +3,14 @@
 export type Decision = 'allowed' | 'blocked' | 'error';
 /** Which inbound API a request came in on. */
 export type GatewayApi = 'chat' | 'messages' | 'responses' | 'embeddings';
+
+/** The route each inbound API is served on. */
+export const API_ROUTE: Readonly<Record<GatewayApi, string>> = {
+  chat: '/v1/chat/completions',
+  messages: '/v1/messages',
+  responses: '/v1/responses',
+  embeddings: '/v1/embeddings',
+};
 export type AttemptOutcome = 'success' | 'error' | 'timeout' | 'skipped' | 'aborted';
 
 export interface Attempt {
