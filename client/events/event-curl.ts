@@ -12,6 +12,7 @@ function requestFor(event: DecisionEvent, model: string): { path: string; body: 
   switch (event.api) {
     case 'messages': return { path: API_ROUTE.messages, body: { model, max_tokens: 1024, messages: [{ role: 'user', content: 'Hello' }] } };
     case 'responses': return { path: API_ROUTE.responses, body: { model, input: 'Hello' } };
+    case 'embeddings': return { path: API_ROUTE.embeddings, body: { model, input: 'Hello' } };
     default: return { path: API_ROUTE.chat, body: { model, messages: [{ role: 'user', content: 'Hello' }] } };
   }
 }

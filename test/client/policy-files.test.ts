@@ -52,6 +52,9 @@ test('eventAsCurl replays an event on the route it came in on', () => {
   const responses = eventAsCurl(decisionEvent({ api: 'responses', model: 'fast-chat', stream: true }), 'http://127.0.0.1:41002');
   assert.match(responses, /curl -sN 'http:\/\/127\.0\.0\.1:41002\/v1\/responses'/);
   assert.match(responses, /\{"model":"fast-chat","input":"Hello","stream":true\}/);
+  const embeddings = eventAsCurl(decisionEvent({ api: 'embeddings', model: 'embed' }), 'http://h');
+  assert.match(embeddings, /'http:\/\/h\/v1\/embeddings'/);
+  assert.match(embeddings, /\{"model":"embed","input":"Hello"\}/);
   assert.match(eventAsCurl(decisionEvent({ api: undefined }), 'http://h'), /\/v1\/chat\/completions/, 'events from before api was recorded are chat');
 });
 
